@@ -1,0 +1,73 @@
+"""The ``ftstudio`` command: opens the window, or runs one command headless.
+
+``ftstudio [PROJECT]`` opens the app. Other commands are modules of this package with
+``add_parser(subparsers)`` and ``run(args) -> int``. A user error prints its message and
+exits non-zero; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    "blocks": "ftstudio.cli.blocks_cmd",
+    "new": "ftstudio.cli.new_cmd",
+    "validate": "ftstudio.cli.validate_cmd",
+    "train": "ftstudio.cli.train_cmd",
+    "evaluate": "ftstudio.cli.evaluate_cmd",
+    "export": "ftstudio.cli.export_cmd",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ftstudio",
+        description="FT Studio: assemble, fine-tune and export PyTorch models. "
+        "Run with no command (or a .ftproj path) to open the window.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMANDS.values():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue  # a command not built yet
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        return open_window(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from ftstudio.core.errors import FTStudioError
+
+    try:
+        return args.run(args)
+    except BrokenPipeError:  # output piped into `head`
+        return 0
+    except FTStudioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return getattr(exc, "exit_code", 1)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def open_window(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="ftstudio", description="Open the FT Studio window.")
+    parser.add_argument(
+        "project", nargs="?", help=".ftproj file to open (default: the starter project)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        from ftstudio.gui.app import run_app
+    except ImportError as exc:
+        print(f"error: the window cannot start: {exc}", file=sys.stderr)
+        return 1
+    return run_app(args.project)

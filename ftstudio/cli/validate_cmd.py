@@ -1,0 +1,93 @@
+"""``ftstudio validate PROJECT``: per-block shapes, parameters and FLOPs; exit 0/1/2."""
+
+from __future__ import annotations
+
+import json
+
+EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("validate", help="check tensor shapes through the stack")
+    p.add_argument("project", help=".ftproj file")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--batch-size", type=int, default=32, help="batch size for the memory estimate")
+    p.set_defaults(run=run)
+
+
+def human(n: float, unit: str = "") -> str:
+    for suffix in ("", "K", "M", "G", "T"):
+        if abs(n) < 1000:
+            return f"{n:.3g}{suffix}{unit}" if suffix else f"{n:g}{unit}"
+        n /= 1000
+    return f"{n:.3g}P{unit}"
+
+
+def human_bytes(n: float) -> str:
+    for suffix in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024:
+            return f"{n:.1f} {suffix}" if suffix != "B" else f"{int(n)} B"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def run(args) -> int:
+    import sys
+
+    from ftstudio.core import project as project_io
+    from ftstudio.core.blocks import format_shape
+    from ftstudio.core.errors import ProjectFileError
+    from ftstudio.core.shapes import validate
+
+    if args.batch_size < 1:
+        print("error: --batch-size must be at least 1", file=sys.stderr)
+        return EXIT_UNREADABLE
+    try:
+        project = project_io.load(args.project)
+    except ProjectFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    report = validate(project, batch_size=args.batch_size)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+        return EXIT_VALID if report.ok else EXIT_INVALID
+    print(
+        f"Project '{project.name}': input {format_shape(report.input_shape)}, task "
+        f"{project.task.kind}"
+    )
+    header = f"{'#':>3}  {'name':<24} {'type':<22} {'output':<18} {'trainable':>10} {'frozen':>10} {'FLOPs':>8}"
+    print(header)
+    print("-" * len(header))
+    for b in report.blocks:
+        mark = {"ok": "", "error": "  <-- error", "unknown": ""}[b.status]
+        out = (
+            format_shape(b.out_shape)
+            if b.status == "ok"
+            else ("error" if b.status == "error" else "?")
+        )
+        print(
+            f"{b.index + 1:>3}  {b.label[:24]:<24} {b.type[:22]:<22} {out:<18} "
+            f"{human(b.trainable):>10} {human(b.frozen):>10} {human(b.flops):>8}{mark}"
+        )
+    print("-" * len(header))
+    m = report.memory
+    print(
+        f"Total: {human(report.trainable)} trainable, {human(report.frozen)} frozen parameters, "
+        f"{human(report.flops)} FLOPs per sample"
+    )
+    print(
+        f"Training memory at batch {m.batch_size}: {human_bytes(m.total)} (parameters "
+        f"{human_bytes(m.params)}, gradients {human_bytes(m.grads)}, optimizer "
+        f"{human_bytes(m.optimizer)}, activations {human_bytes(m.activations)})"
+    )
+    if report.ok:
+        print("Valid: the shapes fit from input to output.")
+        return EXIT_VALID
+    issue = report.issue
+    where = (
+        f"block {issue.index + 1} '{report.blocks[issue.index].label}'"
+        if issue.index >= 0
+        else "stack"
+    )
+    print(f"Invalid at {where}: {issue.message}")
+    return EXIT_INVALID

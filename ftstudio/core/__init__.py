@@ -1,0 +1,1 @@
+"""The Qt-free core of FT Studio. Nothing in this package may import Qt."""

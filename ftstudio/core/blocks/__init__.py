@@ -1,0 +1,24 @@
+"""The block catalog. Importing this package registers every built-in block type."""
+
+from ftstudio.core.blocks import adapters, attention, backbones, extractors, heads  # noqa: F401
+from ftstudio.core.blocks.registry import (
+    CATEGORIES,
+    BlockType,
+    Shape,
+    all_types,
+    by_category,
+    format_shape,
+    get,
+    register,
+)
+
+__all__ = [
+    "CATEGORIES",
+    "BlockType",
+    "Shape",
+    "all_types",
+    "by_category",
+    "format_shape",
+    "get",
+    "register",
+]

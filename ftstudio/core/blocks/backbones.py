@@ -1,0 +1,231 @@
+"""Backbone blocks: torchvision classifiers, backbones from files, and a small CNN."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import torch
+import torchvision
+from torch import nn
+
+from ftstudio.core.blocks import layers
+from ftstudio.core.blocks.registry import BlockType, Shape, register
+from ftstudio.core.errors import ShapeMismatch, WeightsUnavailableError
+from ftstudio.core.params import Param
+from ftstudio.core.weights import load_into, load_state_dict_file, load_torchvision_weights
+
+# Classifiers without a Linear head or with auxiliary outputs do not fit the block contract.
+_EXCLUDED = {"squeezenet1_0", "squeezenet1_1", "googlenet", "inception_v3"}
+
+
+@cache
+def torchvision_architectures() -> tuple[str, ...]:
+    names = torchvision.models.list_models(module=torchvision.models)
+    return tuple(sorted(n for n in names if n not in _EXCLUDED))
+
+
+def _torchvision_preprocessing(params: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        weights = torchvision.models.get_model_weights(params["architecture"]).DEFAULT
+    except (ValueError, KeyError):
+        return None
+    t = weights.transforms()
+    crop = t.crop_size[0]
+    return {
+        "input_shape": [3, crop, crop],
+        "resize": t.resize_size[0],
+        "mean": list(t.mean),
+        "std": list(t.std),
+        "source": str(weights),
+    }
+
+
+def _check_channels(in_shape: Shape, channels: int, title: str) -> None:
+    if in_shape[0] != channels:
+        raise ShapeMismatch(
+            f"{title} expects {channels} input channels; got {in_shape[0]} in "
+            f"(B, {', '.join(map(str, in_shape))}). Insert 'Channel projection (1x1 conv)' before "
+            f"it, or set the data's channels to {channels}.",
+            expected=f"(B, {channels}, H, W)",
+            got=f"(B, {', '.join(map(str, in_shape))})",
+            fix="channel_projection",
+        )
+
+
+def _build_torchvision(params: dict[str, Any], in_shape: Shape, load_weights: bool) -> nn.Module:
+    arch = params["architecture"]
+    _check_channels(in_shape, 3, f"Backbone '{arch}'")
+    model = torchvision.models.get_model(arch, weights=None)
+    if load_weights and params["weights"] == "DEFAULT":
+        weights = torchvision.models.get_model_weights(arch).DEFAULT
+        load_into(model, load_torchvision_weights(weights, arch), str(weights))
+    elif load_weights and params["weights"] == "file":
+        path = params["weights_file"]
+        if not path:
+            raise WeightsUnavailableError(
+                f"Backbone '{arch}': weights is 'file' but no file is chosen."
+            )
+        head = layers.last_linear_path(model) or "\0"
+        load_into(
+            model,
+            load_state_dict_file(path),
+            path,
+            ignore_missing=(head + ".",),
+            ignore_unexpected=(head + ".",),
+        )
+    if (
+        params["output"] == "feature_map"
+        and not hasattr(model, "features")
+        and not hasattr(model, "layer4")
+        and not hasattr(model, "trunk_output")
+    ):
+        raise ShapeMismatch(
+            f"Backbone '{arch}' has no convolutional feature map; set output to 'pooled'."
+        )
+    return layers.TorchvisionBackbone(model, params["output"])
+
+
+register(
+    BlockType(
+        name="torchvision_backbone",
+        title="Pretrained backbone",
+        category="Backbones",
+        description="A torchvision classification model with its head removed (resnet, mobilenet, "
+        "efficientnet, convnext, vit...).",
+        params=(
+            Param(
+                "architecture",
+                "choice",
+                "resnet18",
+                "torchvision model name",
+                choices=torchvision_architectures(),
+            ),
+            Param(
+                "weights",
+                "choice",
+                "DEFAULT",
+                "DEFAULT: torchvision's pretrained weights; none: "
+                "random init; file: a local state dict",
+                choices=("DEFAULT", "none", "file"),
+            ),
+            Param(
+                "weights_file",
+                "path",
+                "",
+                "local .safetensors/.pt/.pth file when weights is 'file'",
+            ),
+            Param(
+                "output",
+                "choice",
+                "pooled",
+                "pooled feature vector, or the last feature map",
+                choices=("pooled", "feature_map"),
+            ),
+        ),
+        accepts=("image",),
+        build=_build_torchvision,
+        preprocessing=_torchvision_preprocessing,
+    )
+)
+
+
+class _ScriptedBackbone(nn.Module):
+    def __init__(self, scripted: nn.Module):
+        super().__init__()
+        self.scripted = scripted
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.scripted(x)
+
+
+def _build_from_file(params: dict[str, Any], in_shape: Shape, load_weights: bool) -> nn.Module:
+    path = params["path"]
+    arch = params["architecture"]
+    if not path:
+        raise WeightsUnavailableError(
+            "Backbone from file: choose a file (.pt, .pth, .safetensors or TorchScript)."
+        )
+    if arch == "torchscript":
+        if not Path(path).is_file():
+            raise WeightsUnavailableError(f"Backbone from file: {path} does not exist.")
+        try:
+            return _ScriptedBackbone(torch.jit.load(path, map_location="cpu"))
+        except Exception as exc:  # noqa: BLE001
+            raise WeightsUnavailableError(f"{path} is not a TorchScript file: {exc}") from exc
+    block = _build_torchvision(
+        {
+            "architecture": arch,
+            "weights": "file" if load_weights else "none",
+            "weights_file": path,
+            "output": params["output"],
+        },
+        in_shape,
+        load_weights,
+    )
+    return block
+
+
+register(
+    BlockType(
+        name="backbone_from_file",
+        title="Backbone from file",
+        category="Backbones",
+        description="A TorchScript file, or a state dict (.pt/.pth/.safetensors) loaded into a named "
+        "torchvision architecture.",
+        params=(
+            Param("path", "path", "", "TorchScript or state-dict file"),
+            Param(
+                "architecture",
+                "choice",
+                "torchscript",
+                "'torchscript', or the torchvision architecture the state dict belongs to",
+                choices=("torchscript", *torchvision_architectures()),
+            ),
+            Param(
+                "output",
+                "choice",
+                "pooled",
+                "for state dicts: pooled vector or feature map",
+                choices=("pooled", "feature_map"),
+            ),
+        ),
+        accepts=("image",),
+        build=_build_from_file,
+        exportable=False,
+    )
+)
+
+
+def _build_small_cnn(params: dict[str, Any], in_shape: Shape, load_weights: bool) -> nn.Module:
+    model = layers.SmallCNN(
+        in_shape[0], params["width"], params["stages"], params["output"] == "pooled"
+    )
+    if load_weights and params["weights_file"]:
+        load_into(model, load_state_dict_file(params["weights_file"]), params["weights_file"])
+    return model
+
+
+register(
+    BlockType(
+        name="small_cnn",
+        title="Small CNN",
+        category="Backbones",
+        description="A compact convnet (Conv3x3-BatchNorm-ReLU-MaxPool stages) for small images.",
+        params=(
+            Param("width", "int", 32, "channels of the first stage (doubles each stage)", 4, 512),
+            Param("stages", "int", 3, "number of stages; each halves height and width", 1, 6),
+            Param(
+                "output",
+                "choice",
+                "pooled",
+                "pooled feature vector, or the last feature map",
+                choices=("pooled", "feature_map"),
+            ),
+            Param("weights_file", "path", "", "optional .safetensors/.pt state dict for this CNN"),
+        ),
+        accepts=("image",),
+        build=_build_small_cnn,
+    )
+)

@@ -1,0 +1,118 @@
+"""The block catalog: a registry of block types that refuses duplicate names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from torch import nn
+
+from ftstudio.core.errors import ShapeMismatch, UnknownBlockTypeError
+from ftstudio.core.params import Param, resolve_params
+
+Shape = tuple[int, ...]
+"""A sample shape, batch dimension excluded."""
+
+KIND_BY_RANK = {1: "vector", 2: "sequence", 3: "image"}
+KIND_SHAPE = {"vector": "(B, D)", "sequence": "(B, T, D)", "image": "(B, C, H, W)"}
+
+CATEGORIES = ("Backbones", "Feature extractors", "Attention", "Adapters", "Heads")
+
+# (what the block got, what it expects) -> adapter block type that converts one into the other
+ADAPTER_FOR = {
+    ("image", "vector"): "global_avg_pool",
+    ("image", "sequence"): "feature_map_to_sequence",
+    ("sequence", "vector"): "sequence_pool",
+    ("vector", "sequence"): "sequence_from_vector",
+}
+
+
+def kind_of(shape: Shape) -> str:
+    return KIND_BY_RANK.get(len(shape), f"rank-{len(shape) + 1} tensor")
+
+
+def format_shape(shape: Shape | None) -> str:
+    if shape is None:
+        return "?"
+    return "(" + ", ".join(["B", *map(str, shape)]) + ")"
+
+
+@dataclass(frozen=True)
+class BlockType:
+    """One kind of block in the catalog.
+
+    ``build(params, in_shape, load_weights)`` returns the ``nn.Module`` for a sample input
+    shape; it may raise :class:`ShapeMismatch`. A built module may define ``freeze_units()``
+    returning an ordered ``{stage name: module}`` mapping that can be frozen one by one, and a
+    block type may define ``preprocessing(params)`` giving the input its weights expect.
+    """
+
+    name: str
+    title: str
+    category: str
+    description: str
+    params: tuple[Param, ...]
+    accepts: tuple[str, ...]
+    build: Callable[[dict[str, Any], Shape, bool], nn.Module]
+    preprocessing: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
+    exportable: bool = True
+
+    def resolve(self, params: dict[str, Any], where: str = "") -> dict[str, Any]:
+        return resolve_params(self.params, params, where or f"block '{self.title}'")
+
+    def make(self, params: dict[str, Any], in_shape: Shape, load_weights: bool = True) -> nn.Module:
+        """Check the input kind, then build the module for ``in_shape``."""
+        got = kind_of(in_shape)
+        if got not in self.accepts:
+            raise self.mismatch(in_shape)
+        return self.build(params, tuple(in_shape), load_weights)
+
+    def mismatch(self, in_shape: Shape) -> ShapeMismatch:
+        got = kind_of(in_shape)
+        expected = " or ".join(KIND_SHAPE[k] for k in self.accepts)
+        fix = next((ADAPTER_FOR[(got, k)] for k in self.accepts if (got, k) in ADAPTER_FOR), None)
+        if fix is not None:
+            advice = f"Insert '{get(fix).title}' before it"
+            if got == "vector":
+                advice += " or remove the pooling/flatten block above it"
+        else:
+            advice = "Move it to where the tensor still has that shape, or remove it"
+        message = f"{self.title} expects {expected}; got {format_shape(in_shape)}. {advice}."
+        return ShapeMismatch(message, expected=expected, got=format_shape(in_shape), fix=fix)
+
+
+_REGISTRY: dict[str, BlockType] = {}
+
+
+def register(block_type: BlockType) -> BlockType:
+    """Add a block type; refuse a name that is already taken."""
+    if block_type.name in _REGISTRY:
+        raise ValueError(f"block type '{block_type.name}' is already registered")
+    if block_type.category not in CATEGORIES:
+        raise ValueError(
+            f"block type '{block_type.name}': unknown category {block_type.category!r}"
+        )
+    _REGISTRY[block_type.name] = block_type
+    return block_type
+
+
+def get(name: str) -> BlockType:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise UnknownBlockTypeError(
+            f"unknown block type '{name}'. Known types: {known} (see `ftstudio blocks`)."
+        ) from None
+
+
+def all_types() -> list[BlockType]:
+    return list(_REGISTRY.values())
+
+
+def by_category() -> dict[str, list[BlockType]]:
+    grouped: dict[str, list[BlockType]] = {c: [] for c in CATEGORIES}
+    for block_type in _REGISTRY.values():
+        grouped[block_type.category].append(block_type)
+    return grouped

@@ -1,0 +1,125 @@
+"""Project -> ``nn.Module``: building, real freezing, and optimizer parameter groups."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from torch import nn
+
+from ftstudio.core.blocks.registry import Shape
+from ftstudio.core.errors import FTStudioError
+from ftstudio.core.project import BlockSpec, Project
+
+_NORM_TYPES = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.LayerNorm, nn.InstanceNorm2d)
+
+
+class BuildError(FTStudioError):
+    """A block could not be built; names the block."""
+
+    def __init__(self, message: str, index: int, block_id: str):
+        super().__init__(message)
+        self.index = index
+        self.block_id = block_id
+
+
+def resolved_params(project: Project, spec: BlockSpec) -> dict[str, Any]:
+    """The block's params with path parameters resolved against the project folder."""
+    params = dict(spec.params)
+    for p in spec.block_type.params:
+        if p.kind == "path":
+            params[p.name] = project.resolve_path(params[p.name])
+    return params
+
+
+def build_block(
+    project: Project, spec: BlockSpec, in_shape: Shape, load_weights: bool = True
+) -> nn.Module:
+    return spec.block_type.make(resolved_params(project, spec), in_shape, load_weights)
+
+
+def freeze_units(module: nn.Module) -> dict[str, list]:
+    """The stages of a block that can be frozen one by one (empty for simple blocks)."""
+    units = getattr(module, "freeze_units", None)
+    return units() if callable(units) else {}
+
+
+class FTModel(nn.Sequential):
+    """The assembled model: one submodule per block, named by block id, run in order.
+
+    Frozen normalisation layers stay in eval mode when the model is put in training mode, so
+    a frozen BatchNorm's running statistics never change.
+    """
+
+    def __init__(self, modules: OrderedDict[str, nn.Module]):
+        super().__init__(modules)
+        self._frozen_norms: list[nn.Module] = []
+
+    def train(self, mode: bool = True) -> FTModel:
+        super().train(mode)
+        for norm in self._frozen_norms:
+            norm.train(False)
+        return self
+
+
+def build_model(
+    project: Project, input_shape: Shape | None = None, load_weights: bool = True
+) -> FTModel:
+    """Build the project's model on the CPU.
+
+    Shapes are validated first; an invalid stack raises :class:`BuildError` naming the first
+    bad block and the fix. ``load_weights=False`` skips pretrained weights (random init).
+    """
+    from ftstudio.core.shapes import validate
+
+    report = validate(project, input_shape=input_shape)
+    if report.issue is not None:
+        where = report.issue.index
+        label = project.blocks[where].label if where >= 0 else "stack"
+        raise BuildError(
+            f"Block {where + 1} '{label}': {report.issue.message}", where, report.issue.block_id
+        )
+    modules: OrderedDict[str, nn.Module] = OrderedDict()
+    for index, (spec, block_report) in enumerate(zip(project.blocks, report.blocks, strict=True)):
+        try:
+            modules[spec.id] = build_block(project, spec, block_report.in_shape, load_weights)
+        except FTStudioError as exc:
+            raise BuildError(f"Block {index + 1} '{spec.label}': {exc}", index, spec.id) from exc
+    model = FTModel(modules)
+    apply_freezing(model, project)
+    return model
+
+
+def apply_freezing(model: FTModel, project: Project) -> None:
+    """Set ``requires_grad`` per block and stage, and keep frozen norm layers in eval mode."""
+    model._frozen_norms = []
+    for spec in project.blocks:
+        module = model.get_submodule(spec.id)
+        module.requires_grad_(True)
+        if spec.frozen:
+            _freeze(module, model._frozen_norms)
+            continue
+        units = freeze_units(module)
+        for stage in spec.frozen_stages:
+            if stage in units:
+                for item in units[stage]:
+                    _freeze(item, model._frozen_norms)
+    model.train(model.training)
+
+
+def _freeze(item: nn.Module | nn.Parameter, norms: list[nn.Module]) -> None:
+    if isinstance(item, nn.Parameter):
+        item.requires_grad_(False)
+        return
+    item.requires_grad_(False)
+    norms.extend(m for m in item.modules() if isinstance(m, _NORM_TYPES))
+
+
+def parameter_groups(model: FTModel, project: Project, lr: float) -> list[dict[str, Any]]:
+    """Optimizer groups over trainable parameters only, one per block, lr scaled per block."""
+    groups = []
+    for spec in project.blocks:
+        params = [p for p in model.get_submodule(spec.id).parameters() if p.requires_grad]
+        if params and spec.lr_scale > 0:
+            groups.append({"params": params, "lr": lr * spec.lr_scale, "name": spec.id})
+    return groups

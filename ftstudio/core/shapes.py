@@ -1,0 +1,338 @@
+"""Shape inference and validation of a block stack, without real compute or weights.
+
+Each block is built on the meta device and run on a meta tensor, so shapes, FLOPs and
+activation sizes are known without allocating memory or loading weights. A block that the
+meta device cannot run (for example a TorchScript file) falls back to a tiny real batch.
+Errors are data: the first incompatible block gets a :class:`BlockIssue` saying what it
+expected, what it got and which adapter to insert; blocks after it are "unknown".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from ftstudio.core.blocks.registry import BlockType, Shape, format_shape
+from ftstudio.core.builder import freeze_units, resolved_params
+from ftstudio.core.errors import FTStudioError, ShapeMismatch
+from ftstudio.core.project import Project
+
+PROBE_BATCH = 2
+BYTES_PER_VALUE = 4
+OPTIMIZER_STATES = 2  # AdamW keeps two moments per trainable value
+
+
+@dataclass(frozen=True)
+class BlockAnalysis:
+    """What a block does to a given input shape; independent of freezing."""
+
+    out_shape: Shape
+    unit_params: tuple[tuple[str, int], ...]  # params per freeze unit; "" = not in any unit
+    flops: int  # per sample, forward
+    activation_bytes: int  # per sample, outputs of leaf modules
+
+
+@dataclass
+class BlockIssue:
+    index: int
+    block_id: str
+    message: str
+    expected: str = ""
+    got: str = ""
+    fix: str | None = None
+
+
+@dataclass
+class BlockReport:
+    index: int
+    block_id: str
+    label: str
+    type: str
+    status: str  # "ok", "error" or "unknown"
+    in_shape: Shape | None = None
+    out_shape: Shape | None = None
+    trainable: int = 0
+    frozen: int = 0
+    flops: int = 0
+    activation_bytes: int = 0
+    stages: list[str] = field(default_factory=list)
+    stage_params: dict[str, int] = field(default_factory=dict)
+    issue: BlockIssue | None = None
+
+
+@dataclass
+class MemoryEstimate:
+    batch_size: int
+    params: int
+    grads: int
+    optimizer: int
+    activations: int
+
+    @property
+    def total(self) -> int:
+        return self.params + self.grads + self.optimizer + self.activations
+
+
+@dataclass
+class ValidationReport:
+    input_shape: Shape | None
+    blocks: list[BlockReport]
+    issue: BlockIssue | None
+    memory: MemoryEstimate
+
+    @property
+    def ok(self) -> bool:
+        return self.issue is None
+
+    @property
+    def output_shape(self) -> Shape | None:
+        return self.blocks[-1].out_shape if self.blocks and self.ok else None
+
+    @property
+    def trainable(self) -> int:
+        return sum(b.trainable for b in self.blocks)
+
+    @property
+    def frozen(self) -> int:
+        return sum(b.frozen for b in self.blocks)
+
+    @property
+    def flops(self) -> int:
+        return sum(b.flops for b in self.blocks)
+
+    def to_json(self) -> dict[str, Any]:
+        out = {
+            "ok": self.ok,
+            "input_shape": self.input_shape,
+            "output_shape": self.output_shape,
+            "trainable": self.trainable,
+            "frozen": self.frozen,
+            "flops": self.flops,
+            "memory": {**asdict(self.memory), "total": self.memory.total},
+            "issue": asdict(self.issue) if self.issue else None,
+            "blocks": [asdict(b) for b in self.blocks],
+        }
+        return out
+
+
+# ---------------------------------------------------------------- one block
+
+_CACHE: OrderedDict[tuple, BlockAnalysis] = OrderedDict()
+_CACHE_SIZE = 512
+
+
+def _cache_key(block_type: BlockType, params: dict[str, Any], in_shape: Shape) -> tuple:
+    stamps = []
+    for p in block_type.params:
+        value = params.get(p.name)
+        if p.kind == "path" and value and os.path.exists(value):
+            stamps.append(os.stat(value).st_mtime_ns)
+    return block_type.name, json.dumps(params, sort_keys=True), tuple(in_shape), tuple(stamps)
+
+
+def analyze_block(block_type: BlockType, params: dict[str, Any], in_shape: Shape) -> BlockAnalysis:
+    """Shape, parameters, FLOPs and activation size of one block for ``in_shape`` (cached)."""
+    key = _cache_key(block_type, params, in_shape)
+    hit = _CACHE.get(key)
+    if hit is not None:
+        _CACHE.move_to_end(key)
+        return hit
+    with torch.device("meta"):
+        module = block_type.make(params, in_shape, load_weights=False)
+    try:
+        result = _measure(module, in_shape)
+    except NotImplementedError:  # an op without a meta kernel: use a tiny real batch
+        result = _measure(block_type.make(params, in_shape, load_weights=False), in_shape)
+    _CACHE[key] = result
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return result
+
+
+def _measure(module: nn.Module, in_shape: Shape) -> BlockAnalysis:
+    tensors = [*module.parameters(), *module.buffers()]
+    device = "meta" if all(t.is_meta for t in tensors) else "cpu"
+    module.eval()
+    activation_values = [0]
+
+    def count(_m: nn.Module, _inp: Any, out: Any) -> None:
+        if isinstance(out, torch.Tensor):
+            activation_values[0] += out.numel()
+
+    leaves = [m for m in module.modules() if not list(m.children())]
+    hooks = [m.register_forward_hook(count) for m in leaves]
+    try:
+        x = torch.zeros((PROBE_BATCH, *in_shape), device=device)
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            y = module(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    if not isinstance(y, torch.Tensor):
+        raise FTStudioError(f"returns {type(y).__name__}, not a tensor")
+    if y.shape[0] != PROBE_BATCH:
+        raise FTStudioError(f"changes the batch size from {PROBE_BATCH} to {y.shape[0]}")
+    return BlockAnalysis(
+        out_shape=tuple(y.shape[1:]),
+        unit_params=_unit_params(module),
+        flops=counter.get_total_flops() // PROBE_BATCH,
+        activation_bytes=activation_values[0] * BYTES_PER_VALUE // PROBE_BATCH,
+    )
+
+
+def _unit_params(module: nn.Module) -> tuple[tuple[str, int], ...]:
+    counted: set[int] = set()
+    units = []
+    for name, items in freeze_units(module).items():
+        n = 0
+        for item in items:
+            for p in [item] if isinstance(item, nn.Parameter) else item.parameters():
+                if id(p) not in counted:
+                    counted.add(id(p))
+                    n += p.numel()
+        units.append((name, n))
+    rest = sum(p.numel() for p in module.parameters() if id(p) not in counted)
+    units.append(("", rest))
+    return tuple(units)
+
+
+def infer_output_shape(block_type: BlockType, params: dict[str, Any], in_shape: Shape) -> Shape:
+    return analyze_block(block_type, params, in_shape).out_shape
+
+
+# ---------------------------------------------------------------- the stack
+
+
+def validate(
+    project: Project, batch_size: int = 32, input_shape: Shape | None = None
+) -> ValidationReport:
+    """Propagate shapes through the stack; report every block and the first error as data."""
+    shape = tuple(input_shape or project.input.shape or ()) or None
+    reports: list[BlockReport] = []
+    issue: BlockIssue | None = None
+    for index, spec in enumerate(project.blocks):
+        report = BlockReport(index, spec.id, spec.label, spec.type, "unknown", in_shape=shape)
+        reports.append(report)
+        if issue is not None or shape is None:
+            report.in_shape = None
+            continue
+        try:
+            analysis = analyze_block(spec.block_type, resolved_params(project, spec), shape)
+        except ShapeMismatch as exc:
+            issue = BlockIssue(index, spec.id, str(exc), exc.expected, exc.got, exc.fix)
+        except FTStudioError as exc:
+            issue = BlockIssue(index, spec.id, f"{spec.label}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - torch's own error for this input shape
+            first_line = (
+                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            )
+            issue = BlockIssue(
+                index,
+                spec.id,
+                f"{spec.label} cannot take input {format_shape(shape)}: {first_line}",
+                got=format_shape(shape),
+            )
+        if issue is not None:
+            report.status, report.issue = "error", issue
+            shape = None
+            continue
+        _fill(report, analysis, spec)
+        shape = analysis.out_shape
+    if issue is None and reports:
+        issue = check_task(project, reports[-1])
+    if issue is None and not reports:
+        issue = BlockIssue(
+            -1, "", "The stack is empty. Add a backbone or feature extractor, then a head."
+        )
+    return ValidationReport(
+        tuple(input_shape or project.input.shape or ()) or None,
+        reports,
+        issue,
+        estimate_memory(reports, batch_size),
+    )
+
+
+def _fill(report: BlockReport, analysis: BlockAnalysis, spec) -> None:
+    report.status = "ok"
+    report.out_shape = analysis.out_shape
+    report.flops = analysis.flops
+    report.activation_bytes = analysis.activation_bytes
+    report.stages = [name for name, _ in analysis.unit_params if name]
+    report.stage_params = {name: n for name, n in analysis.unit_params if name}
+    total = sum(n for _, n in analysis.unit_params)
+    if spec.frozen:
+        frozen = total
+    else:
+        frozen = sum(n for name, n in analysis.unit_params if name and name in spec.frozen_stages)
+    report.frozen, report.trainable = frozen, total - frozen
+
+
+def check_task(project: Project, last: BlockReport) -> BlockIssue | None:
+    """Check the last block's output against the task (classes, per-token vs per-sample)."""
+    task, out = project.task, last.out_shape or ()
+
+    def fail(message: str, fix: str | None = None) -> BlockIssue:
+        last.status = "error"
+        last.issue = BlockIssue(
+            last.index, last.block_id, message, expected=expected, got=format_shape(out), fix=fix
+        )
+        return last.issue
+
+    if task.kind == "classification":
+        expected = f"(B, {task.num_classes})"
+        if len(out) == 2:
+            return fail(
+                f"The task classifies whole samples, but the model outputs {format_shape(out)}"
+                " (one prediction per token). Insert 'Sequence pool' before the head, or set"
+                " the task to per-token classification.",
+                "sequence_pool",
+            )
+        if len(out) != 1 or out[0] != task.num_classes:
+            return fail(
+                f"The task has {task.num_classes} classes but the last block outputs "
+                f"{format_shape(out)}. End with a classifier head whose classes = "
+                f"{task.num_classes}, or change the task's class count."
+            )
+    elif task.kind == "token_classification":
+        expected = f"(B, T, {task.num_classes})"
+        if len(out) != 2 or out[1] != task.num_classes:
+            return fail(
+                f"Per-token classification needs (B, T, {task.num_classes}) outputs; the last "
+                f"block outputs {format_shape(out)}. End with a 'Per-token classifier' whose "
+                f"classes = {task.num_classes}."
+            )
+    else:
+        expected = f"(B, {task.num_outputs})"
+        if out != (task.num_outputs,):
+            return fail(
+                f"Regression with {task.num_outputs} outputs needs (B, {task.num_outputs}); "
+                f"the last block outputs {format_shape(out)}. End with a 'Regression head' "
+                f"whose outputs = {task.num_outputs}."
+            )
+    return None
+
+
+def estimate_memory(reports: list[BlockReport], batch_size: int) -> MemoryEstimate:
+    """Training memory at ``batch_size``: params, grads, AdamW state and stored activations.
+
+    Activations are counted from the first block with trainable parameters on: a frozen
+    prefix runs without storing anything for the backward pass.
+    """
+    trainable = sum(b.trainable for b in reports)
+    total = trainable + sum(b.frozen for b in reports)
+    first = next((i for i, b in enumerate(reports) if b.trainable), len(reports))
+    activations = sum(b.activation_bytes for b in reports[first:]) * batch_size
+    return MemoryEstimate(
+        batch_size,
+        total * BYTES_PER_VALUE,
+        trainable * BYTES_PER_VALUE,
+        trainable * BYTES_PER_VALUE * OPTIMIZER_STATES,
+        activations,
+    )

@@ -1,0 +1,41 @@
+"""Starter projects shipped in ``ftstudio/resources/templates``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ftstudio.core import project as project_io
+from ftstudio.core.errors import FTStudioError
+from ftstudio.core.project import RESOURCES, Project
+
+TEMPLATES = RESOURCES / "templates"
+DEFAULT_TEMPLATE = "digits-transfer"
+
+
+def list_templates() -> list[str]:
+    return sorted(p.stem for p in TEMPLATES.glob("*.ftproj"))
+
+
+def load_template(name: str) -> Project:
+    """A fresh, unsaved copy of template ``name``."""
+    path = TEMPLATES / f"{name}.ftproj"
+    if not path.is_file():
+        raise FTStudioError(
+            f"No template named '{name}'. Templates: {', '.join(list_templates())}."
+        )
+    project = project_io.loads(path.read_text(encoding="utf-8"), path.name)
+    project.path = None
+    return project
+
+
+def create_from_template(name: str, path: str | Path, overwrite: bool = False) -> Project:
+    """Write template ``name`` to ``path`` and return it; refuse to overwrite by default."""
+    path = Path(path)
+    if path.suffix != project_io.SUFFIX:
+        path = path.with_suffix(project_io.SUFFIX)
+    if path.exists() and not overwrite:
+        raise FTStudioError(f"{path} already exists; choose another name or delete it first.")
+    project = load_template(name)
+    project.name = path.stem
+    project_io.save(project, path)
+    return project

@@ -1,0 +1,118 @@
+"""Safe weight loading: safetensors or ``torch.load(weights_only=True)``, never pickled code."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ftstudio.core.errors import WeightsUnavailableError
+
+STATE_DICT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin")
+DOWNLOAD_TIMEOUT_S = 20.0
+
+
+def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
+    """Read a state dict from ``.safetensors`` or a weights-only ``.pt``/``.pth`` file."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise WeightsUnavailableError(
+            f"Weights file not found: {path}. Check the path in the block's settings."
+        )
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            state = load_file(str(path), device="cpu")
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear message
+        raise WeightsUnavailableError(
+            f"Could not read weights from {path}: {exc}. FT Studio reads .safetensors files and "
+            "plain state dicts saved with torch.save (loaded with weights_only=True)."
+        ) from exc
+    for key in ("state_dict", "model", "model_state_dict"):
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise WeightsUnavailableError(
+            f"{path} does not hold a state dict (a mapping of names to tensors)."
+        )
+    return state
+
+
+def load_into(
+    module: nn.Module,
+    state: dict[str, torch.Tensor],
+    source: str,
+    ignore_missing: tuple[str, ...] = (),
+    ignore_unexpected: tuple[str, ...] = (),
+) -> None:
+    """Load ``state`` into ``module``; report mismatched keys and shapes by name."""
+    own = module.state_dict()
+    missing = [k for k in own if k not in state and not k.startswith(ignore_missing or ("\0",))]
+    unexpected = [
+        k for k in state if k not in own and not k.startswith(ignore_unexpected or ("\0",))
+    ]
+    wrong = [
+        f"{k} (file {tuple(state[k].shape)}, model {tuple(own[k].shape)})"
+        for k in own
+        if k in state and state[k].shape != own[k].shape
+    ]
+    if missing or unexpected or wrong:
+        parts = []
+        if missing:
+            parts.append(f"missing {len(missing)}: {_names(missing)}")
+        if unexpected:
+            parts.append(f"unexpected {len(unexpected)}: {_names(unexpected)}")
+        if wrong:
+            parts.append(f"wrong shape {len(wrong)}: {_names(wrong)}")
+        raise WeightsUnavailableError(
+            f"The weights in {source} do not match the model ({'; '.join(parts)}). "
+            "Pick the architecture the file was saved from, or a file saved from this one."
+        )
+    module.load_state_dict({k: v for k, v in state.items() if k in own}, strict=False)
+
+
+def _names(keys: list[str], limit: int = 5) -> str:
+    shown = ", ".join(keys[:limit])
+    return shown + (f", ... ({len(keys) - limit} more)" if len(keys) > limit else "")
+
+
+@contextlib.contextmanager
+def _socket_timeout(seconds: float) -> Iterator[None]:
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def hub_cache_file(url: str) -> Path:
+    """Where torch.hub keeps (or would keep) the file downloaded from ``url``."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(url).name
+
+
+def load_torchvision_weights(weights, arch: str) -> dict[str, torch.Tensor]:
+    """Load torchvision pretrained weights from the torch.hub cache, downloading once if needed.
+
+    The download has a timeout, so an offline machine gets a clear error instead of a hang.
+    """
+    cached = hub_cache_file(weights.url)
+    try:
+        with _socket_timeout(DOWNLOAD_TIMEOUT_S):
+            return torch.hub.load_state_dict_from_url(
+                weights.url, progress=False, check_hash=False, weights_only=True, map_location="cpu"
+            )
+    except Exception as exc:  # noqa: BLE001 - offline, DNS, timeout, corrupt cache...
+        raise WeightsUnavailableError(
+            f"Pretrained weights for {arch} ({weights}) are not in the cache ({cached}) and could "
+            f"not be downloaded: {exc}. Remedies: connect once so torchvision can cache them; copy "
+            f"the file to {cached}; set the block's weights to 'file' and pick a local file; or set "
+            "weights to 'none' to start from random initialisation."
+        ) from exc
