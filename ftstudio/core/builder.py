@@ -24,8 +24,13 @@ class BuildError(FTStudioError):
 
 
 def resolved_params(project: Project, spec: BlockSpec) -> dict[str, Any]:
-    """The block's params with path parameters resolved against the project folder."""
-    params = dict(spec.params)
+    """The block's params, checked and with defaults filled in, and with path parameters
+    resolved against the project folder.
+
+    Raises :class:`~ftstudio.core.errors.ParamError` for a wrong type or out-of-range value
+    (a project built in code may hold params that never went through the loader).
+    """
+    params = spec.block_type.resolve(spec.params, f"block '{spec.id}'")
     for p in spec.block_type.params:
         if p.kind == "path":
             params[p.name] = project.resolve_path(params[p.name])

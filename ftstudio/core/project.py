@@ -53,7 +53,12 @@ class BlockSpec:
 
     @property
     def label(self) -> str:
-        return self.name or self.block_type.title
+        if self.name:
+            return self.name
+        try:
+            return self.block_type.title
+        except FTStudioError:  # an unknown type still gets a name to show
+            return self.type
 
 
 @dataclass

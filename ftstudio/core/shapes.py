@@ -41,12 +41,21 @@ class BlockAnalysis:
 
 @dataclass
 class BlockIssue:
+    """The first problem in a stack, as data.
+
+    ``index`` is the block's position (-1: the stack as a whole). ``kind`` is ``"block"`` when
+    the block cannot take its input (or cannot be built), ``"task"`` when the stack runs but
+    its output does not fit the task, ``"stack"`` for the stack as a whole (empty, no input
+    shape). ``fix`` names a block type to insert before the block, if one would help.
+    """
+
     index: int
     block_id: str
     message: str
     expected: str = ""
     got: str = ""
     fix: str | None = None
+    kind: str = "block"
 
 
 @dataclass
@@ -166,7 +175,12 @@ def _measure(module: nn.Module, in_shape: Shape) -> BlockAnalysis:
         if isinstance(out, torch.Tensor):
             activation_values[0] += out.numel()
 
-    leaves = [m for m in module.modules() if not list(m.children())]
+    # TorchScript modules refuse hooks; a scripted block counts its output only (below).
+    leaves = [
+        m
+        for m in module.modules()
+        if not list(m.children()) and not isinstance(m, torch.jit.ScriptModule)
+    ]
     hooks = [m.register_forward_hook(count) for m in leaves]
     try:
         x = torch.zeros((PROBE_BATCH, *in_shape), device=device)
@@ -177,8 +191,11 @@ def _measure(module: nn.Module, in_shape: Shape) -> BlockAnalysis:
             hook.remove()
     if not isinstance(y, torch.Tensor):
         raise FTStudioError(f"returns {type(y).__name__}, not a tensor")
-    if y.shape[0] != PROBE_BATCH:
-        raise FTStudioError(f"changes the batch size from {PROBE_BATCH} to {y.shape[0]}")
+    if y.dim() == 0 or y.shape[0] != PROBE_BATCH:
+        got = y.shape[0] if y.dim() else "a single value"
+        raise FTStudioError(f"changes the batch size from {PROBE_BATCH} to {got}")
+    if not leaves:
+        activation_values[0] = y.numel()
     return BlockAnalysis(
         out_shape=tuple(y.shape[1:]),
         unit_params=_unit_params(module),
@@ -225,6 +242,7 @@ def validate(
             continue
         try:
             analysis = analyze_block(spec.block_type, resolved_params(project, spec), shape)
+            _check_stages(spec, analysis)
         except ShapeMismatch as exc:
             issue = BlockIssue(index, spec.id, str(exc), exc.expected, exc.got, exc.fix)
         except FTStudioError as exc:
@@ -245,11 +263,22 @@ def validate(
             continue
         _fill(report, analysis, spec)
         shape = analysis.out_shape
+    if issue is None and reports and shape is None:
+        issue = BlockIssue(
+            -1,
+            "",
+            "The input shape is not set (it comes from the dataset). Choose a dataset, or set "
+            "the input shape, to check the stack.",
+            kind="stack",
+        )
     if issue is None and reports:
         issue = check_task(project, reports[-1])
     if issue is None and not reports:
         issue = BlockIssue(
-            -1, "", "The stack is empty. Add a backbone or feature extractor, then a head."
+            -1,
+            "",
+            "The stack is empty. Add a backbone or feature extractor, then a head.",
+            kind="stack",
         )
     return ValidationReport(
         tuple(input_shape or project.input.shape or ()) or None,
@@ -257,6 +286,17 @@ def validate(
         issue,
         estimate_memory(reports, batch_size),
     )
+
+
+def _check_stages(spec, analysis: BlockAnalysis) -> None:
+    """A frozen stage that the block does not have would silently freeze nothing: refuse it."""
+    stages = [name for name, _ in analysis.unit_params if name]
+    unknown = [s for s in spec.frozen_stages if s not in stages]
+    if unknown and not spec.frozen:
+        known = ", ".join(stages) or "none (freeze the whole block instead)"
+        raise FTStudioError(
+            f"frozen stage '{unknown[0]}' does not exist; this block's stages are: {known}."
+        )
 
 
 def _fill(report: BlockReport, analysis: BlockAnalysis, spec) -> None:
@@ -281,7 +321,13 @@ def check_task(project: Project, last: BlockReport) -> BlockIssue | None:
     def fail(message: str, fix: str | None = None) -> BlockIssue:
         last.status = "error"
         last.issue = BlockIssue(
-            last.index, last.block_id, message, expected=expected, got=format_shape(out), fix=fix
+            last.index,
+            last.block_id,
+            message,
+            expected=expected,
+            got=format_shape(out),
+            fix=fix,
+            kind="task",
         )
         return last.issue
 

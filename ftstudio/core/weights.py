@@ -110,6 +110,13 @@ def load_torchvision_weights(weights, arch: str) -> dict[str, torch.Tensor]:
                 weights.url, progress=False, check_hash=False, weights_only=True, map_location="cpu"
             )
     except Exception as exc:  # noqa: BLE001 - offline, DNS, timeout, corrupt cache...
+        if cached.is_file():
+            raise WeightsUnavailableError(
+                f"Pretrained weights for {arch} ({weights}) are in the cache ({cached}) but could "
+                f"not be read: {exc}. Remedies: delete that file so torchvision downloads it "
+                "again; set the block's weights to 'file' and pick a local file; or set weights "
+                "to 'none' to start from random initialisation."
+            ) from exc
         raise WeightsUnavailableError(
             f"Pretrained weights for {arch} ({weights}) are not in the cache ({cached}) and could "
             f"not be downloaded: {exc}. Remedies: connect once so torchvision can cache them; copy "

@@ -204,6 +204,10 @@ class TorchvisionBackbone(nn.Module):
             head = last_linear_path(model)
             if head is not None:
                 _set_submodule(model, head, nn.Identity())
+        else:  # the feature map never reaches pooling or the classifier: drop their params
+            for name in ("avgpool", "fc", "classifier"):
+                if isinstance(getattr(model, name, None), nn.Module):
+                    setattr(model, name, nn.Identity())
         self.model = model
         self.output = output
 
