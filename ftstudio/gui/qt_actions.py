@@ -1,0 +1,88 @@
+"""Menus and toolbar of the main window, with standard shortcuts."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QStyle
+
+
+def _action(window, text, slot, shortcut=None, icon=None, tip="") -> QAction:
+    action = QAction(text, window)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    if icon is not None:
+        action.setIcon(window.style().standardIcon(icon))
+    action.setStatusTip(tip or text.replace("…", ""))
+    action.triggered.connect(lambda _checked=False: slot())
+    return action
+
+
+def build_actions(window) -> dict[str, QAction]:
+    """Create every action, put them in menus and the toolbar; returns them by name."""
+    files = window.files
+    sp = QStyle.StandardPixmap
+    a = {
+        "new": _action(window, "&New", files.new, QKeySequence.New, sp.SP_FileIcon),
+        "open": _action(window, "&Open…", files.open, QKeySequence.Open, sp.SP_DialogOpenButton),
+        "save": _action(window, "&Save", files.save, QKeySequence.Save, sp.SP_DialogSaveButton),
+        "save_as": _action(window, "Save &As…", files.save_as, QKeySequence.SaveAs),
+        "quit": _action(window, "&Quit", window.close, QKeySequence.Quit),
+        "delete": _action(
+            window, "&Delete block", window.delete_block, QKeySequence.Delete, sp.SP_TrashIcon
+        ),
+        "duplicate": _action(window, "D&uplicate block", window.duplicate_block, "Ctrl+D"),
+        "move_up": _action(
+            window, "Move &up", partial(window.move_block, -1), "Ctrl+Up", sp.SP_ArrowUp
+        ),
+        "move_down": _action(
+            window, "Move do&wn", partial(window.move_block, 1), "Ctrl+Down", sp.SP_ArrowDown
+        ),
+        "validate": _action(
+            window, "&Validate", window.validator.request, "F5", sp.SP_DialogApplyButton
+        ),
+        "export": _action(window, "&Export…", lambda: None, "Ctrl+E", tip="Export (wired later)"),
+    }
+    a["export"].setEnabled(False)
+    a["undo"] = window.undo.createUndoAction(window, "&Undo")
+    a["undo"].setShortcut(QKeySequence.Undo)
+    a["undo"].setIcon(window.style().standardIcon(sp.SP_ArrowBack))
+    a["redo"] = window.undo.createRedoAction(window, "&Redo")
+    a["redo"].setShortcut(QKeySequence.Redo)
+    a["redo"].setIcon(window.style().standardIcon(sp.SP_ArrowForward))
+
+    menu = window.menuBar()
+    file_menu = menu.addMenu("&File")
+    file_menu.addActions([a["new"], a["open"]])
+    recent = QMenu("Open &Recent", window)
+    recent.aboutToShow.connect(partial(_fill_recent, window, recent))
+    window.recent_menu = recent
+    file_menu.addMenu(recent)
+    file_menu.addActions([a["save"], a["save_as"]])
+    file_menu.addSeparator()
+    file_menu.addAction(a["quit"])
+    edit_menu = menu.addMenu("&Edit")
+    edit_menu.addActions([a["undo"], a["redo"]])
+    edit_menu.addSeparator()
+    edit_menu.addActions([a["delete"], a["duplicate"], a["move_up"], a["move_down"]])
+    model_menu = menu.addMenu("&Model")
+    model_menu.addActions([a["validate"], a["export"]])
+    window.view_menu = menu.addMenu("&View")
+
+    toolbar = window.addToolBar("Main")
+    toolbar.setObjectName("mainToolbar")
+    for name in ("new", "open", "save", "undo", "redo", "delete", "move_up", "move_down"):
+        toolbar.addAction(a[name])
+    toolbar.addSeparator()
+    toolbar.addActions([a["validate"], a["export"]])
+    return a
+
+
+def _fill_recent(window, menu: QMenu) -> None:
+    menu.clear()
+    paths = window.files.recent()
+    for path in paths:
+        menu.addAction(path, partial(window.files.open, path))
+    if not paths:
+        menu.addAction("(none)").setEnabled(False)

@@ -1,0 +1,186 @@
+"""The main window: palette | layer stack | properties, status bar, menus, file drops."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea
+
+from ftstudio.core.project import Project
+from ftstudio.gui.qt_actions import build_actions
+from ftstudio.gui.qt_commands import QtInsertBlock, QtMoveBlock, QtRemoveBlock
+from ftstudio.gui.qt_dialogs import QtDialogs
+from ftstudio.gui.qt_icons import app_icon
+from ftstudio.gui.qt_palette import QtPalette
+from ftstudio.gui.qt_project_files import QtProjectFiles, starter_project
+from ftstudio.gui.qt_properties import QtProperties
+from ftstudio.gui.qt_stack_model import QtStackModel
+from ftstudio.gui.qt_stack_view import QtStackView
+from ftstudio.gui.qt_status import QtStatusBar
+from ftstudio.gui.qt_validator import QtValidator
+from ftstudio.gui.stack_document import StackDocument
+
+EDIT_EVENTS = ("inserted", "removed", "moved", "changed", "reset", "project_changed")
+
+
+class QtMainWindow(QMainWindow):
+    def __init__(
+        self,
+        project: Project | None = None,
+        *,
+        settings: QSettings | None = None,
+        dialogs=None,
+        recovery_dir: str | Path | None = None,
+    ):
+        super().__init__()
+        self.setWindowIcon(app_icon())
+        self.settings = settings or QSettings()
+        self.dialogs = dialogs or QtDialogs(self)
+        self.doc = StackDocument(project or starter_project())
+        self.undo = QUndoStack(self)
+        self.model = QtStackModel(self.doc, self.undo, self)
+        self.validator = QtValidator(lambda: self.doc.project, self)
+        self.files = QtProjectFiles(self, self.settings, recovery_dir)
+        self._build_widgets()
+        self.actions = build_actions(self)
+        self._add_dock_toggles()
+        self.doc.connect(self._on_event)
+        self.undo.cleanChanged.connect(self._clean_changed)
+        self.validator.reportReady.connect(self._show_report)
+        self.validator.failed.connect(self.statusBar().showMessage)
+        self.setAcceptDrops(True)
+        self.resize(1280, 760)
+        self._restore_layout()
+        self.update_title()
+        self.validator.request()
+
+    def _build_widgets(self) -> None:
+        self.stack_view = QtStackView(self.model)
+        self.stack_view.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.setCentralWidget(self.stack_view)
+        self.palette = QtPalette()
+        self.palette.appendRequested.connect(self.append_block)
+        self.properties = QtProperties(self.doc, self.undo, self.dialogs.choose_file)
+        self.properties.insertFixRequested.connect(self.insert_suggested_fix)
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setWidget(self.properties)
+        self.palette_dock = self._dock("Blocks", "paletteDock", self.palette, Qt.LeftDockWidgetArea)
+        self.properties_dock = self._dock(
+            "Properties", "propertiesDock", scroll, Qt.RightDockWidgetArea
+        )
+        # Placeholder: the training panel (curves, Train button) is a later issue.
+        placeholder = QLabel("Training panel: coming with the training issue (not wired yet).")
+        placeholder.setAlignment(Qt.AlignCenter)
+        placeholder.setStyleSheet("color: #777; padding: 12px;")
+        self.training_dock = self._dock(
+            "Training", "trainingDock", placeholder, Qt.BottomDockWidgetArea
+        )
+        self.status = QtStatusBar()
+        self.setStatusBar(self.status)
+
+    def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self, objectName=name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _add_dock_toggles(self) -> None:
+        for dock in (self.palette_dock, self.properties_dock, self.training_dock):
+            self.view_menu.addAction(dock.toggleViewAction())
+
+    # ------------------------------------------------------------ state shown
+
+    def update_title(self) -> None:
+        self.setWindowTitle(f"{self.doc.project.name}[*] — FT Studio")
+        self.setWindowModified(self.files.is_dirty())
+
+    def _clean_changed(self, _clean: bool) -> None:
+        self.update_title()
+
+    def _current_changed(self, current, _previous) -> None:
+        self.properties.show_block(self.model.block_row(current))
+
+    def _on_event(self, event: str, info: dict) -> None:
+        if event in EDIT_EVENTS:
+            self.validator.request()
+            self.files.edited()
+            self.update_title()
+        if event == "inserted":
+            self.stack_view.select_row(info["index"])
+        elif event == "moved":
+            self.stack_view.select_row(info["dst"])
+
+    def _show_report(self, report) -> None:
+        self.model.set_report(report)
+        self.properties.set_report(report)
+        self.status.set_report(report)
+
+    # ------------------------------------------------------------ block actions
+
+    def append_block(self, type_name: str) -> None:
+        self.model.insert_type(len(self.doc.blocks), type_name)
+
+    def delete_block(self) -> None:
+        row = self.stack_view.selected_row()
+        if row >= 0:
+            self.undo.push(QtRemoveBlock(self.doc, row))
+            self.stack_view.select_row(min(row, len(self.doc.blocks) - 1))
+
+    def duplicate_block(self) -> None:
+        row = self.stack_view.selected_row()
+        if row < 0:
+            return
+        spec = copy.deepcopy(self.doc.blocks[row])
+        spec.id = self.doc.project.new_block_id(spec.type)
+        self.undo.push(QtInsertBlock(self.doc, row + 1, spec, f"Duplicate {spec.label}"))
+
+    def move_block(self, step: int) -> None:
+        row = self.stack_view.selected_row()
+        if row >= 0 and 0 <= row + step < len(self.doc.blocks):
+            self.undo.push(QtMoveBlock(self.doc, row, row + step))
+
+    def insert_suggested_fix(self, row: int) -> bool:
+        """Insert the validation's suggested adapter before the failing block (undoable)."""
+        report = self.validator.report
+        issue = report.issue if report else None
+        if issue is None or not issue.fix or issue.index < 0:
+            return False
+        return self.model.insert_type(issue.index, issue.fix, "Insert suggested block")
+
+    # ------------------------------------------------------------ window events
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.files.drop_paths(paths)
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event) -> None:
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.sync()
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop the validation thread and timers, and drop the recovery file."""
+        self.validator.shutdown()
+        self.files.shutdown()

@@ -1,0 +1,87 @@
+"""One editor widget per :class:`~ftstudio.core.params.Param` kind.
+
+Each editor reports a committed value through ``on_commit(value)``; spin boxes use the
+declared bounds, so most invalid values cannot even be typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from ftstudio.core.params import Param
+
+INT_LIMIT = 2**31 - 1
+FLOAT_LIMIT = 1e12
+
+
+def make_editor(
+    param: Param,
+    value: Any,
+    on_commit: Callable[[Any], None],
+    choose_file: Callable[[str], str | None],
+) -> QWidget:
+    if param.kind == "int":
+        editor = QSpinBox()
+        low = -INT_LIMIT if param.minimum is None else int(param.minimum)
+        high = INT_LIMIT if param.maximum is None else int(param.maximum)
+        editor.setRange(low, high)
+        editor.setValue(int(value))
+        editor.setKeyboardTracking(False)
+        editor.valueChanged.connect(on_commit)
+    elif param.kind == "float":
+        editor = QDoubleSpinBox()
+        editor.setDecimals(4)
+        low = -FLOAT_LIMIT if param.minimum is None else float(param.minimum)
+        high = FLOAT_LIMIT if param.maximum is None else float(param.maximum)
+        editor.setRange(low, high)
+        editor.setSingleStep(0.05 if high <= 1 else 1.0)
+        editor.setValue(float(value))
+        editor.setKeyboardTracking(False)
+        editor.valueChanged.connect(on_commit)
+    elif param.kind == "bool":
+        editor = QCheckBox()
+        editor.setChecked(bool(value))
+        editor.toggled.connect(on_commit)
+    elif param.kind == "choice":
+        editor = QComboBox()
+        editor.addItems([str(c) for c in param.choices])
+        editor.setCurrentIndex(list(param.choices).index(value) if value in param.choices else -1)
+        editor.currentIndexChanged.connect(
+            lambda i: on_commit(param.choices[i]) if i >= 0 else None
+        )
+    elif param.kind == "path":
+        editor = QWidget()
+        line = QLineEdit(str(value))
+        line.setObjectName("path")
+        browse = QPushButton("Browse…")
+
+        def pick() -> None:
+            chosen = choose_file(param.help or param.title)
+            if chosen:
+                line.setText(chosen)
+                on_commit(chosen)
+
+        browse.clicked.connect(pick)
+        line.editingFinished.connect(lambda: on_commit(line.text()))
+        layout = QHBoxLayout(editor)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(line)
+        layout.addWidget(browse)
+    else:
+        editor = QLineEdit(str(value))
+        editor.editingFinished.connect(lambda: on_commit(editor.text()))
+    editor.setToolTip(param.help)
+    editor.setObjectName(f"param_{param.name}")
+    return editor

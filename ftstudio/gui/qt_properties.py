@@ -1,0 +1,166 @@
+"""The properties panel: the selected block's validation message and its parameter form."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ftstudio.core import blocks
+from ftstudio.core.errors import FTStudioError
+from ftstudio.core.shapes import BlockIssue, ValidationReport
+from ftstudio.gui.qt_commands import QtUpdateBlock
+from ftstudio.gui.qt_param_editors import make_editor
+from ftstudio.gui.stack_document import StackDocument
+
+ISSUE_STYLE = (
+    "QFrame#issue { background: #fde2e2; border: 1px solid #d05050; border-radius: 4px; }"
+    " QLabel { color: #7a1010; }"
+)
+
+
+class QtProperties(QWidget):
+    """Shows one block; ``insertFixRequested(row)`` asks for the suggested adapter."""
+
+    insertFixRequested = Signal(int)
+
+    def __init__(
+        self,
+        doc: StackDocument,
+        undo: QUndoStack,
+        choose_file: Callable[[str], str | None],
+        parent=None,
+    ):
+        super().__init__(parent)
+        self.doc, self.undo, self._choose_file = doc, undo, choose_file
+        self.row = -1
+        self.report: ValidationReport | None = None
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.RichText)
+        self.issue_box = QFrame(objectName="issue")
+        self.issue_box.setStyleSheet(ISSUE_STYLE)
+        self.issue_label = QLabel(wordWrap=True)
+        self.issue_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.fix_button = QPushButton("Insert suggested block")
+        self.fix_button.clicked.connect(lambda: self.insertFixRequested.emit(self.row))
+        box = QVBoxLayout(self.issue_box)
+        box.addWidget(self.issue_label)
+        box.addWidget(self.fix_button)
+        self.message = QLabel(wordWrap=True, objectName="paramMessage")
+        self.message.setStyleSheet("color: #9b1c1c;")
+        self.form_host = QWidget()
+        self.form_layout = QVBoxLayout(self.form_host)
+        self.form_layout.setContentsMargins(0, 0, 0, 0)
+        self.form: QWidget | None = None
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.issue_box)
+        layout.addWidget(self.form_host)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+        doc.connect(self._on_event)
+        self.show_block(-1)
+
+    # ------------------------------------------------------------ what is shown
+
+    def show_block(self, row: int) -> None:
+        self.row = row if 0 <= row < len(self.doc.blocks) else -1
+        self.message.clear()
+        self._rebuild()
+
+    def set_report(self, report: ValidationReport) -> None:
+        self.report = report
+        self._show_issue()
+
+    def current_issue(self) -> BlockIssue | None:
+        if self.report is None:
+            return None
+        if self.row < 0:
+            return self.report.issue
+        spec_id = self.doc.blocks[self.row].id
+        issue = self.report.issue
+        return issue if issue is not None and issue.block_id == spec_id else None
+
+    def _show_issue(self) -> None:
+        issue = self.current_issue()
+        self.issue_box.setVisible(issue is not None)
+        if issue is None:
+            return
+        self.issue_label.setText(issue.message)
+        self.fix_button.setVisible(bool(issue.fix) and self.row >= 0)
+        if issue.fix:
+            self.fix_button.setText(f"Insert suggested block: {blocks.get(issue.fix).title}")
+
+    def _rebuild(self) -> None:
+        if self.form is not None:
+            self.form.hide()
+            self.form.deleteLater()
+        self.form = QWidget()
+        form = QFormLayout(self.form)
+        form.setContentsMargins(0, 0, 0, 0)
+        if self.row < 0:
+            self.title.setText("<i>Select a block to edit its parameters.</i>")
+        else:
+            spec = self.doc.blocks[self.row]
+            block_type = spec.block_type
+            self.title.setText(
+                f"<b>{spec.label}</b> &nbsp;<span style='color:#666'>{block_type.title} · "
+                f"{block_type.category}</span><br><small>{block_type.description}</small>"
+            )
+            if not block_type.params:
+                form.addRow(QLabel("<i>This block has no parameters.</i>"))
+            for param in block_type.params:
+                editor = make_editor(
+                    param,
+                    spec.params.get(param.name, param.default),
+                    lambda value, name=param.name: self.apply_param(name, value),
+                    self._choose_file,
+                )
+                label = QLabel(param.title)
+                label.setToolTip(param.help)
+                form.addRow(label, editor)
+        self.form_layout.addWidget(self.form)
+        self._show_issue()
+
+    # ------------------------------------------------------------ edits
+
+    def apply_param(self, name: str, value: Any) -> bool:
+        """Check and apply one parameter; an invalid value is refused with a message."""
+        if self.row < 0:
+            return False
+        spec = self.doc.blocks[self.row]
+        if spec.params.get(name) == value:
+            return False
+        params = dict(spec.params)
+        params[name] = value
+        try:
+            params = spec.block_type.resolve(params, f"'{spec.label}'")
+        except FTStudioError as exc:
+            self.message.setText(f"Not applied: {exc}")
+            self._rebuild()
+            return False
+        self.message.clear()
+        text = f"Set {spec.label}.{name} = {value}"
+        self.undo.push(QtUpdateBlock(self.doc, self.row, text, params=params))
+        return True
+
+    def _on_event(self, event: str, info: dict) -> None:
+        if event in ("reset", "removed", "inserted", "moved"):
+            self.row = min(self.row, len(self.doc.blocks) - 1)
+            self._rebuild()
+        elif event == "changed" and info["index"] == self.row:
+            self._rebuild()
+
+    def editor(self, name: str) -> QWidget:
+        return self.form.findChild(QWidget, f"param_{name}")

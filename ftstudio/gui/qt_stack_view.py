@@ -1,0 +1,38 @@
+"""The layer stack view: a tree (backbones expand to stages) with drag-and-drop rows."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView
+
+from ftstudio.gui.qt_stack_model import COL_NAME, COL_POS, COLUMNS, QtStackModel
+
+
+class QtStackView(QTreeView):
+    def __init__(self, model: QtStackModel, parent=None):
+        super().__init__(parent)
+        self.setObjectName("stack")
+        self.setModel(model)
+        self.setDragDropMode(QAbstractItemView.DragDrop)
+        self.setDefaultDropAction(Qt.MoveAction)
+        self.setDropIndicatorShown(True)
+        self.setDragDropOverwriteMode(False)
+        self.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed)
+        self.setUniformRowHeights(True)
+        self.setAllColumnsShowFocus(True)
+        header = self.header()
+        header.setStretchLastSection(False)
+        for col in range(len(COLUMNS)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(COL_NAME, QHeaderView.Stretch)
+        header.setMinimumSectionSize(40)
+        self.setColumnWidth(COL_POS, 64)
+
+    def selected_row(self) -> int:
+        return self.model().block_row(self.currentIndex())
+
+    def select_row(self, row: int) -> None:
+        if 0 <= row < self.model().rowCount():
+            self.setCurrentIndex(self.model().index(row, COL_NAME))

@@ -1,0 +1,91 @@
+"""Shape validation after every edit, debounced and run off the GUI thread.
+
+Edits restart a short single-shot timer; when it fires, a snapshot of the project goes to a
+worker living in its own QThread, and the report comes back as a queued signal. Only the
+newest request's report is published, so a slow old run never overwrites a newer one.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from ftstudio.core.project import Project
+from ftstudio.core.shapes import ValidationReport, validate
+
+DEBOUNCE_MS = 15
+DEFAULT_BATCH = 32
+
+
+def batch_size_of(project: Project) -> int:
+    value = project.training.get("batch_size", DEFAULT_BATCH)
+    return value if isinstance(value, int) and value > 0 else DEFAULT_BATCH
+
+
+class _QtValidationWorker(QObject):
+    done = Signal(int, object)
+
+    @Slot(int, object)
+    def run(self, generation: int, project: Project) -> None:
+        try:
+            report = validate(project, batch_size_of(project))
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never crashes the window
+            report = exc
+        self.done.emit(generation, report)
+
+
+class QtValidator(QObject):
+    """Publishes ``reportReady(report)`` for the newest project state."""
+
+    reportReady = Signal(object)
+    failed = Signal(str)
+    _request = Signal(int, object)
+
+    def __init__(self, project_getter, parent: QObject | None = None):
+        super().__init__(parent)
+        self._project = project_getter
+        self._generation = 0
+        self._published = 0
+        self.report: ValidationReport | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self._start)
+        self._thread = QThread()
+        self._thread.setObjectName("ftstudio-validation")
+        self._worker = _QtValidationWorker()
+        self._worker.moveToThread(self._thread)
+        self._request.connect(self._worker.run)
+        self._worker.done.connect(self._finished)
+        self._thread.start()
+
+    def request(self) -> None:
+        """Validate soon (coalesces bursts of edits)."""
+        if self._thread.isRunning():
+            self._timer.start()
+
+    def _start(self) -> None:
+        self._generation += 1
+        self._request.emit(self._generation, self._project().copy())
+
+    @Slot(int, object)
+    def _finished(self, generation: int, report) -> None:
+        if generation != self._generation:
+            return
+        self._published = generation
+        if isinstance(report, Exception):
+            self.failed.emit(f"Validation failed: {report}")
+            return
+        self.report = report
+        self.reportReady.emit(report)
+
+    @property
+    def idle(self) -> bool:
+        """True when the last published report matches the newest request."""
+        return not self._timer.isActive() and self._published == self._generation > 0
+
+    def shutdown(self) -> None:
+        """Stop the timer and the worker thread; safe to call twice."""
+        self._timer.stop()
+        if self._thread.isRunning():
+            self._thread.quit()
+            self._thread.wait()

@@ -1,0 +1,117 @@
+"""GUI test fixtures: temporary settings and recovery folder, fake dialogs, and a check
+that fails any test leaving a QThread or QTimer running."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+from PySide6.QtCore import QSettings, QThread, QTimer
+
+from ftstudio.core.templates import load_template
+
+
+def running_qt_objects() -> list[str]:
+    """QThreads still running and QTimers still active, found by a gc scan."""
+    gc.collect()
+    leaks = []
+    for obj in gc.get_objects():
+        kind = type(obj)  # not isinstance: some lazy objects warn when probed
+        try:
+            if issubclass(kind, QThread) and obj.isRunning():
+                leaks.append(f"QThread {obj.objectName() or obj!r} is still running")
+            elif issubclass(kind, QTimer) and obj.isActive():
+                leaks.append(f"QTimer {obj.objectName() or obj!r} is still active")
+        except RuntimeError:  # the C++ object is already deleted
+            continue
+    return leaks
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_qt_threads_or_timers(qapp):
+    yield
+    leaks = running_qt_objects()
+    if leaks:
+        pytest.fail("test left Qt work running: " + "; ".join(leaks), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def temporary_settings(tmp_path, monkeypatch):
+    """Never touch the user's settings or recovery file."""
+    QSettings.setDefaultFormat(QSettings.IniFormat)
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    monkeypatch.setenv("FTSTUDIO_RECOVERY_DIR", str(tmp_path / "recovery"))
+    yield
+
+
+class FakeDialogs:
+    """Answers every question from attributes and records what it was asked."""
+
+    def __init__(self):
+        self.save_answer = "discard"
+        self.open_path: str | None = None
+        self.save_path: str | None = None
+        self.recovery_answer = True
+        self.file_choice: str | None = None
+        self.errors: list[tuple[str, str]] = []
+        self.asked: list[str] = []
+
+    def ask_save_changes(self, name):
+        self.asked.append("save_changes")
+        return self.save_answer
+
+    def show_error(self, title, message):
+        self.errors.append((title, message))
+
+    def open_project_path(self):
+        return self.open_path
+
+    def save_project_path(self, suggested):
+        self.asked.append("save_path")
+        return self.save_path
+
+    def choose_file(self, title):
+        return self.file_choice
+
+    def offer_recovery(self, saved_at):
+        self.asked.append("recovery")
+        return self.recovery_answer
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "ftstudio-test.ini"), QSettings.IniFormat)
+
+
+@pytest.fixture
+def make_window(qtbot, settings, tmp_path):
+    """Factory: a main window on a template, with fake dialogs; waits for the first report."""
+    from ftstudio.gui.qt_main_window import QtMainWindow
+
+    def make(template: str = "seed-sequence", project=None, dialogs=None):
+        window = QtMainWindow(
+            project or load_template(template),
+            settings=settings,
+            dialogs=dialogs or FakeDialogs(),
+            recovery_dir=tmp_path / "recovery",
+        )
+        qtbot.addWidget(window)
+        wait_settled(qtbot, window)
+        return window
+
+    return make
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window()
+
+
+def wait_settled(qtbot, window) -> None:
+    """Wait until the newest edit's validation report is shown."""
+    qtbot.waitUntil(lambda: window.validator.idle, timeout=20000)
+
+
+@pytest.fixture
+def settle(qtbot):
+    return lambda window: wait_settled(qtbot, window)
