@@ -1,0 +1,40 @@
+"""Data sources for training, from the project's ``data`` section.
+
+Keys of ``data`` (all optional except where noted):
+
+``source``
+    ``"digits"`` (default; scikit-learn's bundled 8x8 digits), ``"synthetic-sequence"``,
+    ``"image-folder"``, ``"csv"`` or ``"tensor-file"``.
+``path``
+    File or folder for the file sources (required there). ``resources:NAME`` is shipped with
+    FT Studio; relative paths are relative to the project file.
+``classes``
+    digits only: a subset such as ``"5-9"``, ``"0,2,4"`` or ``[5, 6]``; labels become 0..k-1.
+``samples``
+    synthetic-sequence only: number of sequences (default 2000).
+``seed``
+    Seed of the split and of synthetic data (default 0).
+``val_fraction``
+    Fraction held out for validation (default 0.2; 0 = no validation).
+``validation``
+    An explicit validation source instead of a split: an object with the same keys, merged
+    over this section, e.g. ``{"path": "val.csv"}``.
+``label_column`` / ``feature_columns``
+    csv only: the label's column (default ``"label"``) and the feature columns (default: all
+    others). The file has a header row.
+``flip`` / ``random_crop``
+    image-folder only: training-time horizontal flip and random resized crop.
+``num_workers``
+    DataLoader workers (default 2 for image folders, 0 for in-memory sources).
+
+Tensor files (``.npz``, ``.safetensors``, ``.pt`` read with ``weights_only=True``) hold ``X``
+(samples, any shape) and ``y`` (labels or targets). Images from an image folder get the first
+block's own preprocessing (size, mean, std) when the block type defines one. Every problem
+is a :class:`~ftstudio.core.errors.DataError` raised before training, naming the source and
+the block. The synthetic-sequence rule is documented in :mod:`ftstudio.core.data.builtin`.
+"""
+
+from ftstudio.core.data.bundle import DataBundle, load_data, split_indices
+from ftstudio.core.data.config import SOURCES, DataConfig, parse_data_config
+
+__all__ = ["SOURCES", "DataBundle", "DataConfig", "load_data", "parse_data_config", "split_indices"]

@@ -1,0 +1,234 @@
+"""Load a project's data: the source, the train/validation split, and the checks that run
+before any training step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset, Subset, TensorDataset
+
+from ftstudio.core.data import builtin, files, images
+from ftstudio.core.data.config import DataConfig, parse_data_config
+from ftstudio.core.errors import DataError
+
+
+@dataclass
+class DataBundle:
+    """Train and validation datasets plus what the engine needs to know about them."""
+
+    train: Dataset
+    val: Dataset | None
+    sample_shape: tuple[int, ...]
+    task: str
+    num_classes: int
+    class_names: list[str]
+    config: DataConfig
+    num_workers: int = 0
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def split_indices(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """Seeded random split of ``range(n)`` into (train, validation)."""
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+    n_val = int(round(n * fraction))
+    if fraction > 0 and n_val == 0 and n > 1:
+        n_val = 1
+    return order[n_val:], order[:n_val]
+
+
+def _head_label(project) -> str:
+    if not project.blocks:
+        return "the model"
+    return f"block {len(project.blocks)} '{project.blocks[-1].label}'"
+
+
+def _first_label(project) -> str:
+    if not project.blocks:
+        return "the model"
+    return f"block 1 '{project.blocks[0].label}'"
+
+
+def _read(
+    project, config: DataConfig, shape: tuple[int, ...] | None, task: str
+) -> tuple[Any, Any, list[str]]:
+    """(X, y, class names) for in-memory sources, or (items, None, names) for image folders."""
+    path = project.resolve_path(config.path) if config.path else ""
+    if config.source == "digits":
+        return builtin.load_digits_source(config, shape)
+    if config.source == "synthetic-sequence":
+        x, y = builtin.synthetic_sequence(config.samples, config.seed)
+        return x, y, [str(i) for i in range(builtin.SEQ_CLASSES)]
+    if config.source == "csv":
+        x, y = files.load_csv(config, path, regression=task == "regression")
+        return x, y, []
+    if config.source == "tensor-file":
+        x, y = files.load_tensor_file(config, path)
+        return x, y, []
+    items, names = images.scan_folder(config, path)
+    return items, None, names
+
+
+def load_data(project, input_shape: tuple[int, ...] | None = None) -> DataBundle:
+    """Read the project's ``data`` section into a :class:`DataBundle` and check it.
+
+    Parameters
+    ----------
+    project : Project
+        The project; its ``data``, ``input`` and ``task`` sections are used.
+    input_shape : tuple of int, optional
+        Override for the model's input shape (default: the project's).
+
+    Raises
+    ------
+    DataError
+        A missing file or column, a label out of range, a class-count mismatch with the head,
+        or samples that do not fit the model's input; the message names the source and block.
+    """
+    config = parse_data_config(project.data)
+    shape = tuple(input_shape or project.input.shape or ()) or None
+    task = project.task.kind
+    val_config = None
+    if config.validation is not None:
+        merged = {k: v for k, v in project.data.items() if k != "validation"}
+        val_config = parse_data_config({**merged, **config.validation})
+    if config.source == "image-folder":
+        return _image_bundle(project, config, val_config, shape, task)
+    x, y, names = _read(project, config, shape, task)
+    if val_config is not None:
+        vx, vy, _ = _read(project, val_config, shape, task)
+        train, val = (x, y), (vx, vy)
+    else:
+        tr, va = split_indices(len(x), config.val_fraction, config.seed)
+        train, val = (x[tr], y[tr]), (x[va], y[va]) if va else None
+    for part, cfg in ((train, config), (val, val_config or config)):
+        if part is not None:
+            check_samples(project, cfg, part[0], shape)
+            part_y = check_labels(project, cfg, part[1], part[0])
+            if part is train:
+                train = (part[0], part_y)
+            else:
+                val = (part[0], part_y)
+    num_classes = len(names) or project.task.num_classes
+    if names:
+        check_class_count(project, config, len(names))
+    return DataBundle(
+        train=TensorDataset(*train),
+        val=TensorDataset(*val) if val is not None else None,
+        sample_shape=tuple(x.shape[1:]),
+        task=task,
+        num_classes=num_classes,
+        class_names=names or [str(i) for i in range(project.task.num_classes)],
+        config=config,
+        num_workers=config.num_workers or 0,
+    )
+
+
+def _image_bundle(project, config, val_config, shape, task) -> DataBundle:
+    if task != "classification":
+        raise DataError(
+            f"{config.described}: image folders give one class per image; set the task to "
+            f"classification (it is {task})."
+        )
+    prep_shape = shape if shape and len(shape) == 3 else (3, 224, 224)
+    prep = images.preprocessing_for(project, prep_shape)
+    if shape is not None and tuple(prep["input_shape"]) != tuple(shape):
+        raise DataError(
+            f"{config.described}: {_first_label(project)} expects images "
+            f"{prep['input_shape']} ({prep.get('source')}), but the project's input shape is "
+            f"{list(shape)}. Set the input shape to {prep['input_shape']}."
+        )
+    items, names = images.scan_folder(config, project.resolve_path(config.path))
+    check_class_count(project, config, len(names))
+    if val_config is not None:
+        val_items, val_names = images.scan_folder(val_config, project.resolve_path(val_config.path))
+        if val_names != names:
+            raise DataError(
+                f"{val_config.described}: the validation classes {val_names} differ from the "
+                f"training classes {names}."
+            )
+    else:
+        tr, va = split_indices(len(items), config.val_fraction, config.seed)
+        items, val_items = [items[i] for i in tr], [items[i] for i in va]
+    channels = prep["input_shape"][0]
+    make = images.make_transform
+    train = images.ImageFolderDataset(
+        items, make(prep, True, config.flip, config.random_crop), channels
+    )
+    val = images.ImageFolderDataset(val_items, make(prep, False, False, False), channels)
+    workers = config.num_workers if config.num_workers is not None else 2
+    return DataBundle(
+        train=train,
+        val=val if val_items else None,
+        sample_shape=tuple(prep["input_shape"]),
+        task=task,
+        num_classes=len(names),
+        class_names=names,
+        config=config,
+        num_workers=workers,
+        info={"preprocessing": prep},
+    )
+
+
+def check_samples(project, config: DataConfig, x: torch.Tensor, shape) -> None:
+    """Samples must have the model's input shape."""
+    got = tuple(x.shape[1:])
+    if shape is not None and got != tuple(shape):
+        raise DataError(
+            f"{config.described}: samples have shape {list(got)}, but {_first_label(project)} "
+            f"takes the project's input shape {list(shape)}. Change the input shape to "
+            f"{list(got)} or use data of that shape."
+        )
+    if len(x) == 0:
+        raise DataError(f"{config.described}: no samples.")
+
+
+def check_labels(project, config: DataConfig, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Labels must suit the task and the head; returns them in the engine's dtype/shape."""
+    task = project.task
+    head = _head_label(project)
+    if task.kind == "regression":
+        y = y.float()
+        if y.dim() == 1:
+            y = y.unsqueeze(1)
+        if tuple(y.shape[1:]) != (task.num_outputs,):
+            raise DataError(
+                f"{config.described}: targets have shape {list(y.shape[1:])} per sample, but "
+                f"{head} predicts {task.num_outputs} value(s). Match the regression outputs."
+            )
+        return y
+    if y.is_floating_point():
+        if not torch.equal(y, y.round()):
+            raise DataError(f"{config.described}: labels must be whole class numbers.")
+        y = y.long()
+    want = (x.shape[1],) if task.kind == "token_classification" else ()
+    if tuple(y.shape[1:]) != want:
+        kind = "one label per token" if want else "one label per sample"
+        raise DataError(
+            f"{config.described}: labels have shape {list(y.shape[1:])} per sample; the task "
+            f"'{task.kind}' needs {kind} ({list(want)})."
+        )
+    bad = (y < 0) | (y >= task.num_classes)
+    if bool(bad.any()):
+        index = int(bad.flatten().nonzero()[0])
+        value = int(y.flatten()[index])
+        raise DataError(
+            f"{config.described}: label {value} (sample {index // max(1, y[0].numel())}) is out "
+            f"of range for {head} with {task.num_classes} classes; labels must be 0.."
+            f"{task.num_classes - 1}. Raise the class count or fix the labels."
+        )
+    return y
+
+
+def check_class_count(project, config: DataConfig, count: int) -> None:
+    """The data's class count must equal the task's/head's."""
+    if project.task.kind != "regression" and count != project.task.num_classes:
+        raise DataError(
+            f"{config.described} has {count} classes, but {_head_label(project)} and the task "
+            f"have {project.task.num_classes}. Set the task's and the head's classes to {count}."
+        )
+
+
+def subset(dataset: Dataset, indices: list[int]) -> Subset:
+    return Subset(dataset, indices)

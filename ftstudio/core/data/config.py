@@ -1,0 +1,133 @@
+"""The project's ``data`` section parsed into a :class:`DataConfig`, with clear errors."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ftstudio.core.errors import DataError
+
+SOURCES = ("digits", "synthetic-sequence", "image-folder", "csv", "tensor-file")
+FILE_SOURCES = ("image-folder", "csv", "tensor-file")
+
+
+@dataclass
+class DataConfig:
+    """Where samples come from and how they are split. See :mod:`ftstudio.core.data`."""
+
+    source: str = "digits"
+    path: str = ""
+    classes: str | list[int] | None = None
+    samples: int = 2000
+    seed: int = 0
+    val_fraction: float = 0.2
+    validation: dict[str, Any] | None = None
+    label_column: str = "label"
+    feature_columns: list[str] | None = None
+    flip: bool = False
+    random_crop: bool = False
+    num_workers: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def described(self) -> str:
+        return f"data source '{self.source}'" + (f" ({self.path})" if self.path else "")
+
+
+def _fail(where: str, what: str) -> DataError:
+    return DataError(f"data.{where}: {what} Fix the project's data section.")
+
+
+def _number(raw: dict, key: str, default: Any, kind: type, low: float, high: float) -> Any:
+    value = raw.get(key, default)
+    if value is None and default is None:
+        return None
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int:
+        ok = ok and float(value).is_integer()
+    if not ok or not low <= value <= high:
+        raise _fail(key, f"must be a number from {low:g} to {high:g}, got {json.dumps(value)}.")
+    return kind(value)
+
+
+def _flag(raw: dict, key: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise _fail(key, f"must be true or false, got {json.dumps(value)}.")
+    return value
+
+
+def parse_data_config(raw: dict[str, Any] | None) -> DataConfig:
+    """Check the ``data`` dict of a project and return a :class:`DataConfig`.
+
+    Raises
+    ------
+    DataError
+        A key has a wrong type or value; the message names the key.
+    """
+    raw = dict(raw or {})
+    source = raw.get("source", "digits")
+    if source not in SOURCES:
+        raise _fail("source", f"must be one of {', '.join(SOURCES)}; got {json.dumps(source)}.")
+    path = raw.get("path", "")
+    if not isinstance(path, str):
+        raise _fail("path", f"must be a file or folder path, got {json.dumps(path)}.")
+    if source in FILE_SOURCES and not path:
+        raise _fail("path", f"the '{source}' source needs a path to read from.")
+    classes = raw.get("classes")
+    if classes is not None and not (
+        isinstance(classes, str)
+        or isinstance(classes, list)
+        and all(isinstance(c, int) and not isinstance(c, bool) for c in classes)
+    ):
+        raise _fail("classes", 'must be a range such as "5-9" or a list of class numbers.')
+    validation = raw.get("validation")
+    if validation is not None and not isinstance(validation, dict):
+        raise _fail("validation", "must be an object describing a data source, or absent.")
+    features = raw.get("feature_columns")
+    if features is not None and not (
+        isinstance(features, list) and all(isinstance(c, str) for c in features)
+    ):
+        raise _fail("feature_columns", "must be a list of column names, or absent (= all others).")
+    label_column = raw.get("label_column", "label")
+    if not isinstance(label_column, str):
+        raise _fail("label_column", "must be a column name.")
+    known = set(DataConfig.__dataclass_fields__) - {"extra"}
+    return DataConfig(
+        source=source,
+        path=path,
+        classes=classes,
+        samples=_number(raw, "samples", 2000, int, 10, 1_000_000),
+        seed=_number(raw, "seed", 0, int, 0, 2**31 - 1),
+        val_fraction=_number(raw, "val_fraction", 0.2, float, 0.0, 0.9),
+        validation=validation,
+        label_column=label_column,
+        feature_columns=features,
+        flip=_flag(raw, "flip"),
+        random_crop=_flag(raw, "random_crop"),
+        num_workers=_number(raw, "num_workers", None, int, 0, 64),
+        extra={k: v for k, v in raw.items() if k not in known},
+    )
+
+
+def parse_classes(spec: str | list[int] | None, available: list[int]) -> list[int]:
+    """``"5-9"``, ``"0,2,4"`` or ``[5, 6]`` -> sorted class numbers (all when None)."""
+    if spec is None:
+        return list(available)
+    if isinstance(spec, list):
+        chosen = spec
+    else:
+        chosen = []
+        try:
+            for part in spec.replace(" ", "").split(","):
+                lo, _, hi = part.partition("-")
+                chosen.extend(range(int(lo), int(hi or lo) + 1))
+        except ValueError:
+            raise _fail(
+                "classes", f'must look like "5-9" or "0,2,4"; got {json.dumps(spec)}.'
+            ) from None
+    missing = sorted(set(chosen) - set(available))
+    if missing or not chosen:
+        raise _fail("classes", f"{missing or 'nothing'} not among the classes {available}.")
+    return sorted(set(chosen))

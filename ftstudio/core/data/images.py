@@ -1,0 +1,96 @@
+"""The ``image-folder`` source: one sub-folder per class, images decoded lazily by workers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset
+
+from ftstudio.core.data.config import DataConfig
+from ftstudio.core.data.files import existing
+from ftstudio.core.errors import DataError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def scan_folder(config: DataConfig, path: str) -> tuple[list[tuple[str, int]], list[str]]:
+    """``[(file, label)]`` and the class names (sorted sub-folder names)."""
+    root = existing(path, config, folder=True)
+    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if not classes:
+        raise DataError(
+            f"{config.described}: no class sub-folders. Put each class's images in its own "
+            "sub-folder, e.g. cats/1.png, dogs/2.png."
+        )
+    items = [
+        (str(f), label)
+        for label, name in enumerate(classes)
+        for f in sorted((root / name).iterdir())
+        if f.suffix.lower() in IMAGE_SUFFIXES
+    ]
+    if not items:
+        raise DataError(f"{config.described}: no .png or .jpg images in the class sub-folders.")
+    return items, classes
+
+
+def preprocessing_for(project: Any, input_shape: tuple[int, ...]) -> dict[str, Any]:
+    """The first block's own preprocessing (size, mean, std), or the project's input shape."""
+    from ftstudio.core.builder import resolved_params
+
+    prep = None
+    if project.blocks:
+        spec = project.blocks[0]
+        if spec.block_type.preprocessing is not None:
+            prep = spec.block_type.preprocessing(resolved_params(project, spec))
+    if prep:
+        return dict(prep)
+    channels, height, width = input_shape
+    return {
+        "input_shape": [channels, height, width],
+        "resize": None,
+        "mean": [0.5] * channels,
+        "std": [0.5] * channels,
+        "source": "project input shape",
+    }
+
+
+def make_transform(prep: dict[str, Any], train: bool, flip: bool, random_crop: bool):
+    """torchvision transforms: resize + centre crop (or random resized crop), flip, normalise."""
+    from torchvision import transforms as T
+
+    channels, height, width = prep["input_shape"]
+    steps: list[Any] = []
+    if train and random_crop:
+        steps.append(T.RandomResizedCrop((height, width), scale=(0.6, 1.0), antialias=True))
+    else:
+        if prep.get("resize"):
+            steps.append(T.Resize(prep["resize"], antialias=True))
+        steps.append(T.Resize((height, width), antialias=True))
+    if train and flip:
+        steps.append(T.RandomHorizontalFlip())
+    steps += [T.ToTensor(), T.Normalize(prep["mean"], prep["std"])]
+    return T.Compose(steps)
+
+
+class ImageFolderDataset(Dataset):
+    """Lazily loaded images: only file names live in memory."""
+
+    def __init__(self, items: list[tuple[str, int]], transform, channels: int):
+        self.items = items
+        self.transform = transform
+        self.mode = "RGB" if channels == 3 else "L"
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        from PIL import Image
+
+        path, label = self.items[index]
+        try:
+            with Image.open(path) as img:
+                image = img.convert(self.mode)
+        except OSError as exc:
+            raise DataError(f"Cannot read the image {path}: {exc}") from None
+        return self.transform(image), label

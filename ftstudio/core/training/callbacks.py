@@ -1,0 +1,92 @@
+"""Callbacks (hooks that do nothing by default) and the stop/pause control of a run."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+
+class Callback:
+    """Override the hooks you need. They run on the training thread; keep them quick.
+
+    The GUI adapts these to Qt signals; the CLI prints a progress line.
+    """
+
+    def on_train_start(self, info: dict[str, Any]) -> None:
+        """Before the first step: ``info`` has epochs, steps_per_epoch, device, run_dir..."""
+
+    def on_epoch_start(self, epoch: int) -> None:
+        """Before epoch ``epoch`` (0-based)."""
+
+    def on_batch_end(self, epoch: int, batch: int, step: int) -> None:
+        """After every batch; no loss here, so no device sync."""
+
+    def on_step(self, step: int, loss: float) -> None:
+        """Every ``log_every`` optimizer steps: mean training loss since the last call."""
+
+    def on_epoch_end(self, metrics: dict[str, Any]) -> None:
+        """After validation: the epoch's row of ``metrics.csv`` as a dict."""
+
+    def on_checkpoint(self, path: str, kind: str) -> None:
+        """A checkpoint ``kind`` ("last" or "best") was written to ``path``."""
+
+    def on_error(self, message: str) -> None:
+        """The run failed with ``message``; the exception is raised after this."""
+
+    def on_train_end(self, summary: dict[str, Any]) -> None:
+        """The run ended (finished, stopped or early-stopped): contents of summary.json."""
+
+
+class CallbackList(Callback):
+    """Calls every callback in order."""
+
+    def __init__(self, callbacks: Iterable[Callback] = ()):
+        self.callbacks = list(callbacks)
+
+    def __getattribute__(self, name: str) -> Any:
+        if name.startswith("on_"):
+            hooks = [getattr(cb, name) for cb in object.__getattribute__(self, "callbacks")]
+
+            def call(*args: Any) -> None:
+                for hook in hooks:
+                    hook(*args)
+
+            return call
+        return object.__getattribute__(self, name)
+
+
+class TrainControl:
+    """Thread-safe stop / pause / resume for a run, checked before every batch.
+
+    ``request_stop()`` ends the run before the next batch, after writing a consistent ``last``
+    checkpoint. ``pause()`` blocks the loop at the next batch until ``resume()`` or
+    ``request_stop()``.
+    """
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+        self._running.set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def wait_if_paused(self) -> None:
+        """Block while paused (no polling: waits on an Event)."""
+        self._running.wait()

@@ -1,0 +1,389 @@
+"""The training loop as a plain function: :func:`fit`.
+
+The hot path has no host sync per step: loss, accuracy and a NaN/Inf marker are accumulated
+on the device and read every ``log_every`` steps and at the end of each epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from ftstudio.core.data import DataBundle
+from ftstudio.core.errors import TrainingError
+from ftstudio.core.project import atomic_write_text
+from ftstudio.core.training import checkpoint as ckpt
+from ftstudio.core.training.callbacks import Callback, CallbackList, TrainControl
+from ftstudio.core.training.config import TrainConfig
+from ftstudio.core.training.device import (
+    autocast_factory,
+    dist_info,
+    peak_memory_mb,
+    reset_peak_memory,
+    resolve_device,
+)
+from ftstudio.core.training.metrics import MetricsWriter, batch_stats, evaluate, make_loss
+from ftstudio.core.training.optim import make_optimizer, make_scheduler
+from ftstudio.core.training.sampler import ResumableSampler
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def fit(
+    model: nn.Module,
+    data: DataBundle,
+    config: TrainConfig,
+    callbacks: Iterable[Callback] = (),
+    control: TrainControl | None = None,
+    run_dir: str | Path | None = None,
+    resume: str | Path | None = None,
+    param_groups: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Train ``model`` on ``data`` as ``config`` says; return the run summary.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The built model (frozen parameters already have ``requires_grad=False``).
+    data : DataBundle
+        Train/validation datasets from :func:`ftstudio.core.data.load_data`.
+    config : TrainConfig
+        Settings from :func:`~ftstudio.core.training.config.parse_training_config`.
+    callbacks : iterable of Callback
+        Receive progress; every exception is passed to ``on_error`` and then raised.
+    control : TrainControl, optional
+        Stop / pause from another thread; checked before every batch.
+    run_dir : path, optional
+        Where ``metrics.csv``, ``summary.json`` and ``checkpoints/{last,best}.pt`` go
+        (nothing is written when None, or on ranks other than 0 under torchrun).
+    resume : path, optional
+        A ``last.pt``/``best.pt`` checkpoint to continue from exactly.
+    param_groups : list of dict, optional
+        Optimizer groups (default: one group of all trainable parameters).
+
+    Returns
+    -------
+    dict
+        The summary also written to ``summary.json``: status, epochs, steps, final and best
+        metrics, run folder and checkpoint paths.
+    """
+    cb = CallbackList(callbacks)
+    try:
+        return _Run(model, data, config, cb, control or TrainControl(), run_dir, param_groups).run(
+            resume
+        )
+    except torch.OutOfMemoryError as exc:
+        smaller = max(1, config.batch_size // 2)
+        error = TrainingError(
+            f"Out of GPU memory at batch size {config.batch_size}. Set training.batch_size to "
+            f"{smaller} (or lower), turn on amp (bf16/fp16), or freeze more blocks."
+        )
+        cb.on_error(str(error))
+        raise error from exc
+    except BaseException as exc:
+        cb.on_error(str(exc) or type(exc).__name__)
+        raise
+
+
+class _Run:
+    def __init__(self, model, data, config, cb, control, run_dir, param_groups):
+        self.config, self.data, self.cb, self.control = config, data, cb, control
+        self.dist = dist_info()
+        self.device = resolve_device(config.device, self.dist.local_rank)
+        self.run_dir = Path(run_dir) if run_dir is not None and self.dist.is_main else None
+        seed_everything(config.seed)
+        self.model = model.to(self.device)
+        if config.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = any(
+                isinstance(m, nn.Conv2d) for m in self.model.modules()
+            )
+        groups = param_groups or [
+            {"params": [p for p in self.model.parameters() if p.requires_grad]}
+        ]
+        groups = [g for g in groups if g["params"]]
+        self.optimizer = make_optimizer(groups, config)
+        self.sampler = ResumableSampler(
+            data.train, self.dist.rank, self.dist.world, config.seed, shuffle=True
+        )
+        pin = self.device.type == "cuda"
+        workers = data.num_workers
+        self.loader = DataLoader(
+            data.train,
+            config.batch_size,
+            sampler=self.sampler,
+            num_workers=workers,
+            pin_memory=pin,
+            persistent_workers=workers > 0,
+        )
+        self.val_loader = (
+            DataLoader(data.val, config.batch_size, num_workers=workers, pin_memory=pin)
+            if data.val is not None and len(data.val) > 0
+            else None
+        )
+        batches = math.ceil(len(self.sampler) / config.batch_size)
+        self.steps_per_epoch = math.ceil(batches / config.grad_accumulation)
+        self.scheduler = make_scheduler(self.optimizer, config, self.steps_per_epoch)
+        self.scaler = torch.amp.GradScaler(
+            "cuda", enabled=config.amp == "fp16" and self.device.type == "cuda"
+        )
+        self.autocast = autocast_factory(self.device, config.amp)
+        self.loss_fn = make_loss(data.task, config.label_smoothing)
+        self.net = self.model
+        if self.dist.active:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        if config.compile:
+            self.net = torch.compile(self.net)
+        self.monitor = config.monitor if self.val_loader is not None else "train_loss"
+        self.epoch = self.batch = self.step = self.bad_epochs = 0
+        self.best: float | None = None
+        self.last_row: dict[str, Any] = {}
+        self.writer = MetricsWriter(self.run_dir / "metrics.csv" if self.run_dir else None)
+        self.ckpt_dir = self.run_dir / "checkpoints" if self.run_dir else None
+
+    # ------------------------------------------------------------ checkpoints
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "rng": ckpt.rng_state(),
+            "epoch": self.epoch,
+            "batch": self.batch,
+            "step": self.step,
+            "best": self.best,
+            "bad_epochs": self.bad_epochs,
+            "config": self.config.to_dict(),
+        }
+
+    def save(self, kind: str) -> str | None:
+        if self.ckpt_dir is None:
+            return None
+        path = ckpt.save_checkpoint(self.ckpt_dir / f"{kind}.pt", self.state())
+        self.cb.on_checkpoint(str(path), kind)
+        return str(path)
+
+    def restore(self, path: str | Path) -> None:
+        state = ckpt.load_checkpoint(path)
+        try:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+        except (RuntimeError, ValueError, KeyError) as exc:
+            raise TrainingError(
+                f"The checkpoint {path} does not fit this project's model: "
+                f"{str(exc).splitlines()[0]}. Resume with the project it was trained from."
+            ) from None
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        ckpt.set_rng_state(state["rng"])
+        self.epoch, self.batch, self.step = state["epoch"], state["batch"], state["step"]
+        self.best, self.bad_epochs = state["best"], state["bad_epochs"]
+
+    # ------------------------------------------------------------ the loop
+
+    def run(self, resume: str | Path | None) -> dict[str, Any]:
+        if resume is not None:
+            self.restore(resume)
+        start = time.perf_counter()
+        self.cb.on_train_start(
+            {
+                "epochs": self.config.epochs,
+                "start_epoch": self.epoch,
+                "steps_per_epoch": self.steps_per_epoch,
+                "batches_per_epoch": len(self.loader) + self.sampler.skip,
+                "device": str(self.device),
+                "run_dir": str(self.run_dir) if self.run_dir else None,
+                "world_size": self.dist.world,
+            }
+        )
+        status = "finished"
+        while self.epoch < self.config.epochs:
+            status = self.run_epoch()
+            if status != "running":
+                break
+        else:
+            status = "finished"
+        if status == "running":
+            status = "finished"
+        return self.finish(status, time.perf_counter() - start)
+
+    def run_epoch(self) -> str:
+        cfg, device, accum = self.config, self.device, self.config.grad_accumulation
+        self.sampler.set_epoch(self.epoch)
+        self.sampler.skip = self.batch * cfg.batch_size
+        self.cb.on_epoch_start(self.epoch)
+        reset_peak_memory(device)
+        self.net.train()
+        zero = torch.zeros((), device=device)
+        loss_sum, stat_sum, log_sum = zero.clone(), zero.clone(), zero.clone()
+        first_bad = torch.full((), -1, dtype=torch.long, device=device)
+        count = samples = log_n = ran = 0
+        tic = time.perf_counter()
+        n_batches = self.batch + len(self.loader)
+        for batch, (x, y) in enumerate(self.loader, start=self.batch):
+            self.control.wait_if_paused()
+            if self.control.stop_requested:
+                return self.stop(first_bad)
+            x = x.to(device, non_blocking=True)
+            y = y.to(device, non_blocking=True)
+            if cfg.channels_last and x.dim() == 4:
+                x = x.contiguous(memory_format=torch.channels_last)
+            with self.autocast():
+                out = self.net(x)
+                loss = self.loss_fn(out, y)
+            self.scaler.scale(loss / accum if accum > 1 else loss).backward()
+            loss = loss.detach()
+            loss_sum += loss
+            log_sum += loss
+            stat, n = batch_stats(self.data.task, out, y)
+            stat_sum += stat
+            count += n
+            samples += len(x)
+            log_n += 1
+            ran += 1
+            first_bad = torch.where(
+                (first_bad < 0) & ~torch.isfinite(loss), self.step + 1, first_bad
+            )
+            if (batch + 1) % accum == 0 or batch + 1 == n_batches:
+                self.optimizer_step()
+                self.batch = batch + 1
+                if self.step % cfg.log_every == 0:
+                    mean = float(log_sum) / log_n
+                    self.check_finite(first_bad)
+                    self.cb.on_step(self.step, mean)
+                    lr = self.optimizer.param_groups[0]["lr"]
+                    self.writer.write(
+                        {"kind": "step", "epoch": self.epoch, "step": self.step,
+                         "train_loss": mean, "lr": lr}
+                    )  # fmt: skip
+                    log_sum.zero_()
+                    log_n = 0
+            self.cb.on_batch_end(self.epoch, batch, self.step)
+        self.check_finite(first_bad)
+        elapsed = time.perf_counter() - tic
+        return self.end_epoch(loss_sum, stat_sum, ran, count, samples, elapsed)
+
+    def optimizer_step(self) -> None:
+        if self.config.grad_clip > 0:
+            self.scaler.unscale_(self.optimizer)
+            params = [p for g in self.optimizer.param_groups for p in g["params"]]
+            nn.utils.clip_grad_norm_(params, self.config.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scheduler.step()
+        self.step += 1
+
+    def check_finite(self, first_bad: torch.Tensor) -> None:
+        bad = int(first_bad)
+        if bad >= 0:
+            kept = self.ckpt_dir / "last.pt" if self.ckpt_dir else None
+            where = (
+                f"the last good checkpoint {kept} is kept"
+                if kept is not None and kept.exists()
+                else "no checkpoint was written"
+            )
+            raise TrainingError(
+                f"The loss became NaN or infinite at step {bad} (epoch {self.epoch + 1}); "
+                f"training stopped and {where}. Lower the learning rate, turn on gradient "
+                "clipping (training.grad_clip), or check the data for NaN values."
+            )
+
+    def stop(self, first_bad: torch.Tensor) -> str:
+        self.check_finite(first_bad)
+        self.optimizer.zero_grad(set_to_none=True)  # drop a partial accumulation window
+        self.save("last")
+        return "stopped"
+
+    def end_epoch(self, loss_sum, stat_sum, ran, count, samples, elapsed) -> str:
+        task = self.data.task
+        metric = "train_mae" if task == "regression" else "train_accuracy"
+        n_batches = max(1, ran)
+        row: dict[str, Any] = {
+            "kind": "epoch",
+            "epoch": self.epoch + 1,
+            "step": self.step,
+            "train_loss": float(loss_sum) / n_batches,
+            metric: float(stat_sum) / max(1, count),
+            "lr": self.optimizer.param_groups[0]["lr"],
+            "samples_per_s": samples * self.dist.world / max(elapsed, 1e-9),
+            "peak_memory_mb": peak_memory_mb(self.device),
+            "time_s": elapsed,
+        }
+        if self.val_loader is not None:
+            val = evaluate(
+                self.model,
+                self.val_loader,
+                task,
+                self.data.num_classes,
+                self.device,
+                self.autocast,
+                self.config.channels_last,
+            )
+            row["val_loss"] = val["loss"]
+            row["val_mae" if task == "regression" else "val_accuracy"] = val.get(
+                "mae", val.get("accuracy")
+            )
+        self.epoch += 1
+        self.batch = 0
+        value = row.get(self.monitor, row["train_loss"])
+        higher = self.monitor == "val_accuracy"
+        improved = self.best is None or (value > self.best if higher else value < self.best)
+        if improved:
+            self.best, self.bad_epochs = value, 0
+        else:
+            self.bad_epochs += 1
+        row["checkpoint"] = self.save("last")
+        if improved:
+            self.save("best")
+        self.last_row = row
+        self.writer.write(row)
+        self.cb.on_epoch_end(dict(row))
+        patience = self.config.early_stopping_patience
+        if patience and self.bad_epochs >= patience and self.epoch < self.config.epochs:
+            return "early_stopped"
+        return "running"
+
+    def finish(self, status: str, elapsed: float) -> dict[str, Any]:
+        self.writer.close()
+        summary = {
+            "status": status,
+            "epochs_completed": self.epoch,
+            "epochs": self.config.epochs,
+            "steps": self.step,
+            "monitor": self.monitor,
+            "best": self.best,
+            "final": {k: v for k, v in self.last_row.items() if k not in ("kind", "checkpoint")},
+            "device": str(self.device),
+            "world_size": self.dist.world,
+            "time_s": elapsed,
+            "run_dir": str(self.run_dir) if self.run_dir else None,
+            "checkpoints": {
+                kind: str(self.ckpt_dir / f"{kind}.pt")
+                for kind in ("last", "best")
+                if self.ckpt_dir is not None and (self.ckpt_dir / f"{kind}.pt").exists()
+            },
+        }
+        if self.run_dir is not None:
+            import json
+
+            atomic_write_text(self.run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
+        self.cb.on_train_end(summary)
+        return summary

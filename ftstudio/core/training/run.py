@@ -1,0 +1,160 @@
+"""Project-level entry points: :func:`train_project` and :func:`evaluate_project`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from ftstudio.core.builder import build_model, parameter_groups
+from ftstudio.core.data import DataBundle, load_data
+from ftstudio.core.errors import DataError, TrainingError
+from ftstudio.core.project import Project
+from ftstudio.core.shapes import validate
+from ftstudio.core.training import checkpoint as ckpt
+from ftstudio.core.training.callbacks import Callback, TrainControl
+from ftstudio.core.training.config import TrainConfig, parse_training_config
+from ftstudio.core.training.device import (
+    autocast_factory,
+    dist_info,
+    init_distributed,
+    launched_by_torchrun,
+    resolve_device,
+)
+from ftstudio.core.training.loop import fit, seed_everything
+from ftstudio.core.training.metrics import evaluate, per_class
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train_project` returns."""
+
+    summary: dict[str, Any]
+    model: nn.Module
+    data: DataBundle
+    config: TrainConfig
+
+
+def default_run_dir(project: Project) -> Path:
+    """``runs/<project>-<date-time>`` next to the project file (or in the current folder)."""
+    base = project.path.parent if project.path is not None else Path.cwd()
+    return base / "runs" / f"{project.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def prepare(
+    project: Project, overrides: dict[str, Any] | None = None
+) -> tuple[TrainConfig, DataBundle, nn.Module]:
+    """Parse the config, load and check the data, then build the model (in that order, so
+    data problems are reported before any weights are loaded or steps are taken)."""
+    config = parse_training_config(project.training, overrides)
+    seed_everything(config.seed)
+    data = load_data(project)
+    shape = tuple(project.input.shape) if project.input.shape else data.sample_shape
+    report = validate(project, input_shape=shape)
+    if report.issue is not None:
+        index = report.issue.index
+        label = project.blocks[index].label if index >= 0 else "the stack"
+        raise DataError(
+            f"{data.config.described} gives samples {list(data.sample_shape)}, and block "
+            f"{index + 1} '{label}' cannot take them: {report.issue.message}"
+        )
+    seed_everything(config.seed)
+    model = build_model(project, input_shape=shape)
+    return config, data, model
+
+
+def train_project(
+    project: Project,
+    overrides: dict[str, Any] | None = None,
+    callbacks: Iterable[Callback] = (),
+    control: TrainControl | None = None,
+    run_dir: str | Path | None = None,
+    resume: str | Path | None = None,
+) -> TrainResult:
+    """Train a project end to end: the function the GUI's Train button and the CLI call.
+
+    Parameters
+    ----------
+    project : Project
+        The project; its ``data`` and ``training`` sections configure the run.
+    overrides : dict, optional
+        Training settings that replace the project's (e.g. ``{"epochs": 3}``).
+    callbacks : iterable of Callback
+        Progress hooks; errors reach ``on_error`` before being raised.
+    control : TrainControl, optional
+        Stop / pause from another thread.
+    run_dir : path, optional
+        Run folder (default: ``runs/<name>-<time>`` beside the project).
+    resume : path, optional
+        Checkpoint to continue from exactly.
+
+    Under ``torchrun`` this joins the process group (Gloo on CPU, NCCL on GPU) and trains
+    with DistributedDataParallel; only rank 0 writes files.
+    """
+    callbacks = list(callbacks)
+    try:
+        config, data, model = prepare(project, overrides)
+    except Exception as exc:
+        for cb in callbacks:
+            cb.on_error(str(exc))
+        raise
+    joined = False
+    if launched_by_torchrun():
+        joined = init_distributed(resolve_device(config.device))
+    try:
+        groups = parameter_groups(model, project, config.lr)
+        for group in groups:
+            group.pop("name", None)
+        summary = fit(
+            model,
+            data,
+            config,
+            callbacks=callbacks,
+            control=control,
+            run_dir=run_dir or default_run_dir(project),
+            resume=resume,
+            param_groups=groups,
+        )
+    finally:
+        if joined:
+            torch.distributed.destroy_process_group()
+    return TrainResult(summary, model, data, config)
+
+
+def evaluate_project(
+    project: Project, checkpoint: str | Path, device: str = "auto", batch_size: int | None = None
+) -> dict[str, Any]:
+    """Validation metrics of a checkpoint: loss, accuracy or MAE, per-class table, confusion.
+
+    Uses the validation split (or the training data when there is none).
+    """
+    config = parse_training_config(project.training, {"device": device})
+    data = load_data(project)
+    shape = tuple(project.input.shape) if project.input.shape else data.sample_shape
+    model = build_model(project, input_shape=shape, load_weights=False)
+    try:
+        model.load_state_dict(ckpt.model_weights(checkpoint))
+    except RuntimeError as exc:
+        raise TrainingError(
+            f"The checkpoint {checkpoint} does not fit this project's model: "
+            f"{str(exc).splitlines()[0]}."
+        ) from None
+    dev = resolve_device(config.device, dist_info().local_rank)
+    model.to(dev)
+    dataset = data.val if data.val is not None and len(data.val) else data.train
+    loader = DataLoader(dataset, batch_size or config.batch_size, num_workers=data.num_workers)
+    result = evaluate(
+        model, loader, data.task, data.num_classes, dev, autocast_factory(dev, config.amp)
+    )
+    result["split"] = "validation" if dataset is data.val else "train"
+    result["task"] = data.task
+    if "confusion" in result:
+        result["classes"] = data.class_names[: data.num_classes]
+        result["per_class"] = per_class(result["confusion"])
+    return result
