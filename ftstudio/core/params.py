@@ -79,7 +79,7 @@ class Param:
         low, high = self.minimum, self.maximum
         if (low is not None and value < low) or (high is not None and value > high):
             raise ParamError(
-                f"{prefix} must be between {_fmt(low)} and {_fmt(high)}, got {value!r}."
+                f"{prefix} must be between {_fmt(low)} and {_fmt(high)}, got {_show(value)}."
             )
         return value
 
@@ -93,6 +93,11 @@ class Param:
             out["choices"] = list(self.choices)
         out["help"] = self.help
         return out
+
+
+def _show(value: float) -> str:
+    """A number as the user would write it; absurd ones shortened (1e+300, not 301 digits)."""
+    return f"{value:.6g}" if abs(value) >= 1e15 else repr(value)
 
 
 def _fmt(bound: float | None) -> str:

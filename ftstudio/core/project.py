@@ -164,21 +164,28 @@ def to_dict(project: Project) -> dict[str, Any]:
 
 
 def dumps(project: Project) -> str:
-    return json.dumps(to_dict(project), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    """The project as JSON text with a fixed key order; refuses NaN/Infinity and non-JSON values."""
+    try:
+        return json.dumps(to_dict(project), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    except (TypeError, ValueError) as exc:
+        raise ProjectFileError(
+            f"The project cannot be saved: {exc}. Project files hold plain numbers, text, "
+            "lists and objects only (no NaN or Infinity)."
+        ) from None
 
 
 def from_dict(raw: Any, source: str = "project") -> Project:
     """Build a :class:`Project` from parsed JSON, checking every field."""
-    raw = migrate(_expect(raw, dict, "the top level", "an object"), source)
+    raw = migrate(_expect(raw, dict, f"{source}: the top level", "an object"), source)
     reader = _Reader(source)
     project = Project(
         name=reader.text(raw.get("name", "Untitled"), "name"),
         input=reader.input(raw.get("input", {})),
         task=reader.task(raw.get("task", {})),
-        data=_expect(raw.get("data", {}), dict, "data", "an object"),
-        training=_expect(raw.get("training", {}), dict, "training", "an object"),
+        data=_expect(raw.get("data", {}), dict, f"{source}: data", "an object"),
+        training=_expect(raw.get("training", {}), dict, f"{source}: training", "an object"),
     )
-    raw_blocks = _expect(raw.get("blocks", []), list, "blocks", "a list")
+    raw_blocks = _expect(raw.get("blocks", []), list, f"{source}: blocks", "a list")
     seen: set[str] = set()
     for i, raw_block in enumerate(raw_blocks):
         spec = reader.block(raw_block, i)
@@ -340,13 +347,28 @@ def migrate(raw: dict, source: str) -> dict:
 # ---------------------------------------------------------------- files
 
 
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed in a project file")
+
+
 def loads(text: str, source: str = "project") -> Project:
+    """Parse project JSON text. Every problem is a :class:`ProjectFileError` naming the field."""
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise ProjectFileError(
             f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}). "
             "The file may be truncated or edited by hand; restore it from a backup."
+        ) from None
+    except (ValueError, RecursionError) as exc:  # NaN, 5000-digit numbers, absurd nesting
+        what = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        constant = re.search(r"\b(NaN|Infinity)\b", text) if "not allowed" in what else None
+        if constant is not None:
+            line = text.count("\n", 0, constant.start()) + 1
+            what += f", line {line}"
+        raise ProjectFileError(
+            f"{source} is not a valid project file ({what}). It may have been edited by hand; "
+            "restore it from a backup."
         ) from None
     return from_dict(raw, source)
 
