@@ -163,8 +163,8 @@ class QtProjectFiles:
     # ------------------------------------------------------------ crash recovery
 
     def edited(self) -> None:
-        if self.is_dirty():
-            self.autosave_timer.start()
+        # the undo stack's clean state updates after this event, so check dirt on timeout
+        self.autosave_timer.start()
 
     def autosave(self) -> None:
         if self.is_dirty():

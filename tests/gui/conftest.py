@@ -27,6 +27,11 @@ def running_qt_objects() -> list[str]:
     return leaks
 
 
+@pytest.fixture
+def leak_scan():
+    return running_qt_objects
+
+
 @pytest.fixture(autouse=True)
 def no_leaked_qt_threads_or_timers(qapp):
     yield
@@ -88,6 +93,8 @@ def make_window(qtbot, settings, tmp_path):
     """Factory: a main window on a template, with fake dialogs; waits for the first report."""
     from ftstudio.gui.qt_main_window import QtMainWindow
 
+    windows = []
+
     def make(template: str = "seed-sequence", project=None, dialogs=None):
         window = QtMainWindow(
             project or load_template(template),
@@ -96,10 +103,14 @@ def make_window(qtbot, settings, tmp_path):
             recovery_dir=tmp_path / "recovery",
         )
         qtbot.addWidget(window)
+        windows.append(window)
         wait_settled(qtbot, window)
         return window
 
-    return make
+    yield make
+    for window in windows:  # a real close: must stop the validation thread and timers
+        window.dialogs.save_answer = "discard"
+        window.close()
 
 
 @pytest.fixture
