@@ -24,8 +24,9 @@ def add_parser(sub) -> None:
 class ProgressPrinter(Callback):
     """Prints epoch, step, loss, samples/s and ETA on one terminal line."""
 
-    def __init__(self, batch_size: int, stream=sys.stderr, enabled: bool = True):
+    def __init__(self, batch_size: int, stream=None, enabled: bool = True):
         self.batch_size = batch_size
+        stream = stream or sys.stderr
         self.stream, self.enabled = stream, enabled
         self.tty = stream.isatty()
         self.loss = float("nan")

@@ -1,0 +1,65 @@
+"""Helpers for the training tests: small projects written to disk, run-folder readers."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from ftstudio.core import project as project_io
+
+
+def write_project(
+    path: Path,
+    blocks: list[dict[str, Any]],
+    input_shape: list[int] | None,
+    task: dict[str, Any],
+    data: dict[str, Any],
+    training: dict[str, Any] | None = None,
+) -> Path:
+    raw = {
+        "format": "ftstudio-project",
+        "version": 1,
+        "name": path.stem,
+        "input": {"shape": input_shape, "dtype": "float32"},
+        "task": task,
+        "blocks": blocks,
+        "data": data,
+        "training": {"epochs": 2, "batch_size": 16, "lr": 0.01, "seed": 0, **(training or {})},
+    }
+    project = project_io.from_dict(raw, path.name)
+    project_io.save(project, path)
+    return path
+
+
+def mlp_classifier(classes: int, hidden: int = 16) -> list[dict[str, Any]]:
+    return [
+        {"id": "encoder", "type": "mlp", "params": {"hidden": hidden, "layers": 1}},
+        {"id": "head", "type": "linear_classifier", "name": "Head", "params": {"classes": classes}},
+    ]
+
+
+def digits_project(path: Path, **training: Any) -> Path:
+    """A small, quick digits project (Small CNN, 5 classes, 8x8 input)."""
+    blocks = [
+        {"id": "cnn", "type": "small_cnn", "params": {"width": 8, "stages": 1}},
+        {"id": "head", "type": "linear_classifier", "name": "Head", "params": {"classes": 5}},
+    ]
+    return write_project(
+        path,
+        blocks,
+        [1, 8, 8],
+        {"kind": "classification", "num_classes": 5},
+        {"source": "digits", "classes": "0-4"},
+        {"epochs": 2, "batch_size": 64, **training},
+    )
+
+
+def summary(run_dir: Path) -> dict[str, Any]:
+    return json.loads((run_dir / "summary.json").read_text())
+
+
+def epoch_rows(run_dir: Path) -> list[dict[str, str]]:
+    with (run_dir / "metrics.csv").open() as handle:
+        return [r for r in csv.DictReader(handle) if r["kind"] == "epoch"]
