@@ -44,6 +44,7 @@ def digits_project(path: Path, **training: Any) -> Path:
     """A small, quick digits project (Small CNN, 5 classes, 8x8 input)."""
     blocks = [
         {"id": "cnn", "type": "small_cnn", "params": {"width": 8, "stages": 1}},
+        {"id": "drop", "type": "dropout", "params": {"p": 0.2}},
         {"id": "head", "type": "linear_classifier", "name": "Head", "params": {"classes": 5}},
     ]
     return write_project(

@@ -122,6 +122,9 @@ class _Run:
         )
         pin = self.device.type == "cuda"
         workers = data.num_workers
+        # loaders draw worker seeds from their own generators, never from the global RNG,
+        # so the global RNG (dropout...) is the same whether or not a run was resumed
+        self.loader_rng = torch.Generator()
         self.loader = DataLoader(
             data.train,
             config.batch_size,
@@ -129,9 +132,16 @@ class _Run:
             num_workers=workers,
             pin_memory=pin,
             persistent_workers=workers > 0,
+            generator=self.loader_rng,
         )
         self.val_loader = (
-            DataLoader(data.val, config.batch_size, num_workers=workers, pin_memory=pin)
+            DataLoader(
+                data.val,
+                config.batch_size,
+                num_workers=workers,
+                pin_memory=pin,
+                generator=torch.Generator().manual_seed(config.seed),
+            )
             if data.val is not None and len(data.val) > 0
             else None
         )
@@ -226,7 +236,10 @@ class _Run:
 
     def run_epoch(self) -> str:
         cfg, device, accum = self.config, self.device, self.config.grad_accumulation
+        if self.control.stop_requested:
+            return self.stop(torch.full((), -1))
         self.sampler.set_epoch(self.epoch)
+        self.loader_rng.manual_seed(cfg.seed * 100003 + self.epoch)
         self.sampler.skip = self.batch * cfg.batch_size
         self.cb.on_epoch_start(self.epoch)
         reset_peak_memory(device)
