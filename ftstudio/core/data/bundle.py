@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from torch.utils.data import Dataset, Subset, TensorDataset
+from torch.utils.data import Dataset, TensorDataset
 
 from ftstudio.core.data import builtin, files, images
 from ftstudio.core.data.config import DataConfig, parse_data_config
@@ -96,6 +96,8 @@ def load_data(project, input_shape: tuple[int, ...] | None = None) -> DataBundle
     if config.source == "image-folder":
         return _image_bundle(project, config, val_config, shape, task)
     x, y, names = _read(project, config, shape, task)
+    if names:
+        check_class_count(project, config, len(names))
     if val_config is not None:
         vx, vy, _ = _read(project, val_config, shape, task)
         train, val = (x, y), (vx, vy)
@@ -111,8 +113,6 @@ def load_data(project, input_shape: tuple[int, ...] | None = None) -> DataBundle
             else:
                 val = (part[0], part_y)
     num_classes = len(names) or project.task.num_classes
-    if names:
-        check_class_count(project, config, len(names))
     return DataBundle(
         train=TensorDataset(*train),
         val=TensorDataset(*val) if val is not None else None,
@@ -228,7 +228,3 @@ def check_class_count(project, config: DataConfig, count: int) -> None:
             f"{config.described} has {count} classes, but {_head_label(project)} and the task "
             f"have {project.task.num_classes}. Set the task's and the head's classes to {count}."
         )
-
-
-def subset(dataset: Dataset, indices: list[int]) -> Subset:
-    return Subset(dataset, indices)
