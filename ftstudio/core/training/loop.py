@@ -322,10 +322,18 @@ class _Run:
     def stop(self, first_bad: torch.Tensor) -> str:
         self.check_finite(first_bad)
         self.optimizer.zero_grad(set_to_none=True)  # drop a partial accumulation window
+        self.sync_buffers()
         self.save("last")
         return "stopped"
 
+    def sync_buffers(self) -> None:
+        """Give every rank rank 0's buffers (BatchNorm statistics), as DDP does per forward."""
+        if self.dist.active:
+            for buffer in self.model.buffers():
+                torch.distributed.broadcast(buffer, 0)
+
     def end_epoch(self, loss_sum, stat_sum, ran, count, samples, elapsed) -> str:
+        self.sync_buffers()
         task = self.data.task
         metric = "train_mae" if task == "regression" else "train_accuracy"
         n_batches = max(1, ran)
