@@ -78,6 +78,8 @@ class QtMainWindow(QMainWindow):
         self.training_dock = self._dock(
             "Training", "trainingDock", placeholder, Qt.BottomDockWidgetArea
         )
+        self.resizeDocks([self.palette_dock, self.properties_dock], [240, 380], Qt.Horizontal)
+        self.resizeDocks([self.training_dock], [90], Qt.Vertical)
         self.status = QtStatusBar()
         self.setStatusBar(self.status)
 
@@ -117,6 +119,8 @@ class QtMainWindow(QMainWindow):
         self.model.set_report(report)
         self.properties.set_report(report)
         self.status.set_report(report)
+        if self.stack_view.selected_row() < 0 and self.doc.blocks:  # show something useful
+            self.stack_view.select_row(report.issue.index if report.issue else 0)
 
     # ------------------------------------------------------------ block actions
 

@@ -109,6 +109,9 @@ class QtStackModel(QAbstractItemModel):
         return flags
 
     def data(self, index: AnyIndex, role: int = Qt.DisplayRole) -> Any:
+        return self._data(index, role)
+
+    def _data(self, index: AnyIndex, role: int) -> Any:
         if not index.isValid():
             return None
         if index.internalId() != 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView
 
-from ftstudio.gui.qt_stack_model import COL_NAME, COL_POS, COLUMNS, QtStackModel
+from ftstudio.gui.qt_stack_model import COL_NAME, QtStackModel
 
 
 class QtStackView(QTreeView):
@@ -24,11 +24,11 @@ class QtStackView(QTreeView):
         self.setAllColumnsShowFocus(True)
         header = self.header()
         header.setStretchLastSection(False)
-        for col in range(len(COLUMNS)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeToContents)
+        # fixed widths: ResizeToContents re-measures every row on each change (slow)
+        for col, width in enumerate((64, 200, 190, 120, 170, 90, 80)):
+            header.setSectionResizeMode(col, QHeaderView.Interactive)
+            self.setColumnWidth(col, width)
         header.setSectionResizeMode(COL_NAME, QHeaderView.Stretch)
-        header.setMinimumSectionSize(40)
-        self.setColumnWidth(COL_POS, 64)
 
     def selected_row(self) -> int:
         return self.model().block_row(self.currentIndex())
