@@ -13,6 +13,8 @@ from ftstudio.core.blocks.registry import KIND_BY_RANK, BlockType, register
 from ftstudio.core.errors import ShapeMismatch, WeightsUnavailableError
 from ftstudio.core.shapes import analyze_block
 
+# torch.jit is deprecated in favour of torch.export, but users still have TorchScript files.
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:FutureWarning")
 SAMPLE = {"vector": (12,), "sequence": (5, 12), "image": (3, 32, 32)}
 # Defaults that would download (DEFAULT weights) or need a file get small overrides.
 OVERRIDES = {"torchvision_backbone": {"weights": "none"}}

@@ -14,6 +14,8 @@ from ftstudio.core.project import InputSpec, Project, TaskSpec, make_block
 from ftstudio.core.shapes import validate
 from ftstudio.core.weights import hub_cache_file
 
+# torch.jit is deprecated in favour of torch.export, but users still have TorchScript files.
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:FutureWarning")
 SHAPE = (3, 64, 64)
 RESNET18_URL = torchvision.models.ResNet18_Weights.DEFAULT.url
 
@@ -154,7 +156,36 @@ def test_pickled_objects_are_refused(tmp_path):
 
 
 def test_missing_state_dict_file(tmp_path):
-    with pytest.raises(WeightsUnavailableError, match="not found"):
+    with pytest.raises(WeightsUnavailableError, match="does not exist"):
         build_backbone(
             "backbone_from_file", path=str(tmp_path / "nope.pt"), architecture="resnet18"
         )
+
+
+@pytest.mark.parametrize(
+    ("type_name", "params"),
+    [
+        ("backbone_from_file", {"architecture": "resnet18"}),
+        ("backbone_from_file", {"architecture": "torchscript"}),
+        ("small_cnn", {}),
+    ],
+)
+def test_validation_reports_a_missing_weights_file_and_sees_it_appear(tmp_path, type_name, params):
+    missing = tmp_path / "later.pt"
+    key = "path" if type_name == "backbone_from_file" else "weights_file"
+    project = Project(input=InputSpec(shape=SHAPE), task=TaskSpec(num_classes=2))
+    project.blocks.append(make_block(type_name, project, **params, **{key: str(missing)}))
+    if params.get("architecture") == "torchscript":
+        project.blocks.append(make_block("global_avg_pool", project))
+    project.blocks.append(make_block("linear_classifier", project, classes=2))
+    issue = validate(project).issue
+    assert issue.index == 0 and str(missing) in issue.message and "does not exist" in issue.message
+    if params.get("architecture") == "torchscript":
+        torch.jit.save(torch.jit.script(torch.nn.Conv2d(3, 4, 1)), str(missing))
+    elif type_name == "small_cnn":
+        cnn = blocks.get("small_cnn")
+        torch.save(cnn.make(cnn.resolve({}), SHAPE, False).state_dict(), missing)
+    else:
+        torch.save(marked_resnet18_state(), missing)
+    report = validate(project)  # the cache must not remember the missing file
+    assert report.ok, report.issue

@@ -147,9 +147,8 @@ def _build_from_file(params: dict[str, Any], in_shape: Shape, load_weights: bool
         raise WeightsUnavailableError(
             "Backbone from file: choose a file (.pt, .pth, .safetensors or TorchScript)."
         )
+    _require_file(path, "Backbone from file")  # checked in validation too: no surprise later
     if arch == "torchscript":
-        if not Path(path).is_file():
-            raise WeightsUnavailableError(f"Backbone from file: {path} does not exist.")
         try:
             return _ScriptedBackbone(torch.jit.load(path, map_location="cpu"))
         except Exception as exc:  # noqa: BLE001
@@ -198,7 +197,19 @@ register(
 )
 
 
+def _require_file(path: str, title: str, remedy: str = "") -> None:
+    if not Path(path).is_file():
+        raise WeightsUnavailableError(
+            f"{title}: the file {path} does not exist. Pick an existing file in the block's "
+            f"settings{remedy}."
+        )
+
+
 def _build_small_cnn(params: dict[str, Any], in_shape: Shape, load_weights: bool) -> nn.Module:
+    if params["weights_file"]:
+        _require_file(
+            params["weights_file"], "Small CNN", ", or clear it to start from random weights"
+        )
     model = layers.SmallCNN(
         in_shape[0], params["width"], params["stages"], params["output"] == "pooled"
     )
