@@ -78,7 +78,7 @@ class QtMainWindow(QMainWindow):
         self.training_dock = self._dock(
             "Training", "trainingDock", placeholder, Qt.BottomDockWidgetArea
         )
-        self.resizeDocks([self.palette_dock, self.properties_dock], [240, 380], Qt.Horizontal)
+        self.resizeDocks([self.palette_dock, self.properties_dock], [210, 330], Qt.Horizontal)
         self.resizeDocks([self.training_dock], [90], Qt.Vertical)
         self.status = QtStatusBar()
         self.setStatusBar(self.status)

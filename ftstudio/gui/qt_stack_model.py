@@ -21,7 +21,7 @@ from ftstudio.gui.qt_commands import QtInsertBlock, QtMoveBlock, QtUpdateBlock
 from ftstudio.gui.qt_icons import ERROR_BG, ERROR_FG, OK_FG, UNKNOWN_FG, category_icon
 from ftstudio.gui.stack_document import StackDocument
 
-COLUMNS = ("#", "Name", "Type", "Output", "Params trainable / frozen", "Frozen", "Status")
+COLUMNS = ("#", "Name", "Type", "Output", "Trainable / frozen", "Frozen", "Status")
 COL_POS, COL_NAME, COL_TYPE, COL_OUT, COL_PARAMS, COL_FROZEN, COL_STATUS = range(len(COLUMNS))
 AnyIndex = QModelIndex | QPersistentModelIndex
 

@@ -25,7 +25,7 @@ class QtStackView(QTreeView):
         header = self.header()
         header.setStretchLastSection(False)
         # fixed widths: ResizeToContents re-measures every row on each change (slow)
-        for col, width in enumerate((64, 200, 190, 120, 170, 90, 80)):
+        for col, width in enumerate((52, 150, 150, 100, 110, 80, 72)):
             header.setSectionResizeMode(col, QHeaderView.Interactive)
             self.setColumnWidth(col, width)
         header.setSectionResizeMode(COL_NAME, QHeaderView.Stretch)
