@@ -20,8 +20,6 @@ def make_optimizer(groups: list[dict[str, Any]], config: TrainConfig) -> torch.o
         raise TrainingError(
             "Nothing to train: every block is frozen (or has lr_scale 0). Unfreeze a block."
         )
-    for group in groups:
-        group.setdefault("initial_lr", group["lr"])
     if config.optimizer == "adamw":
         return torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
     if config.optimizer == "adam":
