@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyledItemDelegate, QTreeView
 
+from ftstudio.gui.qt_icons import ERROR_BG
 from ftstudio.gui.qt_stack_model import COL_NAME, QtStackModel
+
+SELECTED_ERROR_BG = QColor(176, 32, 32)
+
+
+class QtErrorAwareDelegate(QStyledItemDelegate):
+    """Keeps a failing row visibly red while it is selected."""
+
+    def initStyleOption(self, option, index) -> None:  # noqa: N802 - Qt override
+        super().initStyleOption(option, index)
+        if index.data(Qt.BackgroundRole) == ERROR_BG:
+            option.palette.setColor(QPalette.Highlight, SELECTED_ERROR_BG)
 
 
 class QtStackView(QTreeView):
@@ -13,6 +26,7 @@ class QtStackView(QTreeView):
         super().__init__(parent)
         self.setObjectName("stack")
         self.setModel(model)
+        self.setItemDelegate(QtErrorAwareDelegate(self))
         self.setDragDropMode(QAbstractItemView.DragDrop)
         self.setDefaultDropAction(Qt.MoveAction)
         self.setDropIndicatorShown(True)
