@@ -59,9 +59,10 @@ class ProgressPrinter(Callback):
         width = 20
         filled = int(width * self.done / max(1, self.total))
         bar = "#" * filled + "-" * (width - filled)
+        loss = "-" if self.loss != self.loss else f"{self.loss:.4f}"
         line = (
             f"[{bar}] epoch {epoch + 1}/{self.info['epochs']} step {step} "
-            f"loss {self.loss:.4f} {rate * self.batch_size:.0f} samples/s ETA {eta:.0f}s"
+            f"loss {loss} {rate * self.batch_size:.0f} samples/s ETA {eta:.0f}s"
         )
         print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=self.stream)
 
