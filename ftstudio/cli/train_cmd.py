@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Any
@@ -81,7 +82,6 @@ def run(args) -> int:
     from ftstudio.core import project as project_io
     from ftstudio.core.errors import TrainingError
     from ftstudio.core.training import train_project
-    from ftstudio.core.training.device import dist_info
 
     for flag in ("epochs", "batch_size"):
         value = getattr(args, flag)
@@ -90,7 +90,8 @@ def run(args) -> int:
     project = project_io.load(args.project)
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "device": args.device}
     batch_size = args.batch_size or project.training.get("batch_size", 64)
-    printer = ProgressPrinter(batch_size, enabled=not args.quiet)
+    is_main = int(os.environ.get("RANK", "0")) == 0  # under torchrun only rank 0 reports
+    printer = ProgressPrinter(batch_size, enabled=not args.quiet and is_main)
     run_dir = args.out
     if run_dir is None and args.resume:
         from pathlib import Path
@@ -101,7 +102,7 @@ def run(args) -> int:
         project, overrides, callbacks=[printer], run_dir=run_dir, resume=args.resume
     )
     summary = result.summary
-    if dist_info().is_main or summary.get("run_dir"):
+    if is_main:
         final = summary["final"]
         shown = ", ".join(
             f"{k} {final[k]:.4f}"
