@@ -68,17 +68,21 @@ class FTModel(nn.Sequential):
 
 
 def build_model(
-    project: Project, input_shape: Shape | None = None, load_weights: bool = True
+    project: Project,
+    input_shape: Shape | None = None,
+    load_weights: bool = True,
+    check_task: bool = True,
 ) -> FTModel:
     """Build the project's model on the CPU.
 
     Shapes are validated first; an invalid stack raises :class:`BuildError` naming the first
-    bad block and the fix. ``load_weights=False`` skips pretrained weights (random init).
+    bad block and the fix. ``load_weights=False`` skips pretrained weights (random init);
+    ``check_task=False`` builds a stack whose output need not fit the task (a headless part).
     """
     from ftstudio.core.shapes import validate
 
     report = validate(project, input_shape=input_shape)
-    if report.issue is not None:
+    if report.issue is not None and (check_task or report.issue.kind != "task"):
         where = report.issue.index
         label = project.blocks[where].label if where >= 0 else "stack"
         raise BuildError(

@@ -28,18 +28,32 @@ def cases() -> list:
     ]
 
 
-def params_for(block_type: BlockType, request) -> dict:
+def params_for(block_type: BlockType, request, kind: str) -> dict:
     given = dict(OVERRIDES.get(block_type.name, {}))
     if block_type.name == "backbone_from_file":
         path, _net = request.getfixturevalue("torchscript_file")
         given["path"] = str(path)
+    if block_type.name == "stack_from_file":
+        given["stack"] = str(saved_stack(request.getfixturevalue("tmp_path"), SAMPLE[kind]))
     return block_type.resolve(given)
+
+
+def saved_stack(folder, shape) -> str:
+    """A small earlier project taking ``shape``, saved for 'Block stack from file'."""
+    from ftstudio.core import project as project_io
+    from ftstudio.core.project import InputSpec, Project, make_block
+
+    project = Project(name="earlier", input=InputSpec(shape=shape))
+    first = ("small_cnn", {"width": 4, "stages": 1}) if len(shape) == 3 else ("mlp", {"hidden": 6})
+    project.blocks = [make_block(first[0], project, **first[1])]
+    project.blocks.append(make_block("dropout", project))
+    return str(project_io.save(project, folder / "earlier.ftproj"))
 
 
 @pytest.mark.parametrize(("type_name", "kind"), cases())
 def test_every_block_type_builds_runs_and_matches_prediction(type_name, kind, request):
     block_type = blocks.get(type_name)
-    params = params_for(block_type, request)
+    params = params_for(block_type, request, kind)
     shape = SAMPLE[kind]
     predicted = analyze_block(block_type, params, shape)
 

@@ -1,6 +1,13 @@
 """The block catalog. Importing this package registers every built-in block type."""
 
-from ftstudio.core.blocks import adapters, attention, backbones, extractors, heads  # noqa: F401
+from ftstudio.core.blocks import (  # noqa: F401
+    adapters,
+    attention,
+    backbones,
+    extractors,
+    heads,
+    stacks,
+)
 from ftstudio.core.blocks.registry import (
     CATEGORIES,
     BlockType,

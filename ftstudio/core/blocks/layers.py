@@ -247,3 +247,10 @@ class TorchvisionBackbone(nn.Module):
 
     def extra_repr(self) -> str:
         return f"output={self.output!r}"
+
+
+class BlockStack(nn.Sequential):
+    """Blocks of an earlier FT Studio model, reused as one block; each is a freeze unit."""
+
+    def freeze_units(self) -> dict[str, list]:
+        return {name: [child] for name, child in self.named_children()}
