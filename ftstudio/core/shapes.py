@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -135,6 +136,7 @@ class ValidationReport:
 
 _CACHE: OrderedDict[tuple, BlockAnalysis] = OrderedDict()
 _CACHE_SIZE = 512
+_CACHE_LOCK = threading.Lock()  # the GUI validates on one thread while training builds on another
 
 
 def _cache_key(block_type: BlockType, params: dict[str, Any], in_shape: Shape) -> tuple:
@@ -149,19 +151,21 @@ def _cache_key(block_type: BlockType, params: dict[str, Any], in_shape: Shape) -
 def analyze_block(block_type: BlockType, params: dict[str, Any], in_shape: Shape) -> BlockAnalysis:
     """Shape, parameters, FLOPs and activation size of one block for ``in_shape`` (cached)."""
     key = _cache_key(block_type, params, in_shape)
-    hit = _CACHE.get(key)
-    if hit is not None:
-        _CACHE.move_to_end(key)
-        return hit
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit
     with torch.device("meta"):
         module = block_type.make(params, in_shape, load_weights=False)
     try:
         result = _measure(module, in_shape)
     except NotImplementedError:  # an op without a meta kernel: use a tiny real batch
         result = _measure(block_type.make(params, in_shape, load_weights=False), in_shape)
-    _CACHE[key] = result
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    with _CACHE_LOCK:
+        _CACHE[key] = result
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return result
 
 
