@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QScrollArea, QToolBar
 
 from ftstudio.core.project import Project
 from ftstudio.gui.qt_actions import build_actions
@@ -20,9 +20,11 @@ from ftstudio.gui.qt_properties import QtProperties
 from ftstudio.gui.qt_stack_model import QtStackModel
 from ftstudio.gui.qt_stack_view import QtStackView
 from ftstudio.gui.qt_status import QtStatusBar
+from ftstudio.gui.qt_training_panel import QtTrainingPanel
 from ftstudio.gui.qt_validator import QtValidator
 from ftstudio.gui.stack_document import StackDocument
 
+LAYOUT_VERSION = 1  # 1: the training dock holds the panel (older layouts sized a placeholder)
 EDIT_EVENTS = ("inserted", "removed", "moved", "changed", "reset", "project_changed")
 
 
@@ -47,6 +49,7 @@ class QtMainWindow(QMainWindow):
         self._build_widgets()
         self.actions = build_actions(self)
         self._add_dock_toggles()
+        self._add_training_actions()
         self.doc.connect(self._on_event)
         self.undo.cleanChanged.connect(self._clean_changed)
         self.validator.reportReady.connect(self._show_report)
@@ -71,17 +74,16 @@ class QtMainWindow(QMainWindow):
         self.properties_dock = self._dock(
             "Properties", "propertiesDock", scroll, Qt.RightDockWidgetArea
         )
-        # Placeholder: the training panel (curves, Train button) is a later issue.
-        placeholder = QLabel("Training panel: coming with the training issue (not wired yet).")
-        placeholder.setAlignment(Qt.AlignCenter)
-        placeholder.setStyleSheet("color: #777; padding: 12px;")
+        self.training = QtTrainingPanel(self.doc, self.undo)
+        self.validator.reportReady.connect(self.training.set_report)
         self.training_dock = self._dock(
-            "Training", "trainingDock", placeholder, Qt.BottomDockWidgetArea
+            "Training", "trainingDock", self.training, Qt.BottomDockWidgetArea
         )
         self.resizeDocks([self.palette_dock, self.properties_dock], [210, 330], Qt.Horizontal)
-        self.resizeDocks([self.training_dock], [90], Qt.Vertical)
+        self.resizeDocks([self.training_dock], [300], Qt.Vertical)
         self.status = QtStatusBar()
         self.setStatusBar(self.status)
+        self.training.message.connect(self.status.showMessage)
 
     def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
         dock = QDockWidget(title, self, objectName=name)
@@ -92,6 +94,17 @@ class QtMainWindow(QMainWindow):
     def _add_dock_toggles(self) -> None:
         for dock in (self.palette_dock, self.properties_dock, self.training_dock):
             self.view_menu.addAction(dock.toggleViewAction())
+
+    def _add_training_actions(self) -> None:
+        panel = self.training
+        actions = [panel.train_action, panel.pause_action, panel.stop_action]
+        menu = QMenu("&Training", self)
+        menu.addActions(actions)
+        self.menuBar().insertMenu(self.view_menu.menuAction(), menu)
+        toolbar = self.findChild(QToolBar, "mainToolbar")
+        if toolbar is not None:
+            toolbar.addSeparator()
+            toolbar.addAction(panel.train_action)
 
     # ------------------------------------------------------------ state shown
 
@@ -172,19 +185,21 @@ class QtMainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None:
-            self.restoreState(state)
+            self.restoreState(state, LAYOUT_VERSION)
 
     def closeEvent(self, event) -> None:
         if not self.files.maybe_save():
             event.ignore()
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
         self.settings.sync()
         self.shutdown()
         event.accept()
 
     def shutdown(self) -> None:
-        """Stop the validation thread and timers, and drop the recovery file."""
+        """Stop a training run (joining its thread), the validation thread and timers, and
+        drop the recovery file."""
+        self.training.shutdown()
         self.validator.shutdown()
         self.files.shutdown()

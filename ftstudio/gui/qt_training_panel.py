@@ -1,0 +1,317 @@
+"""The Training dock: Train / Pause / Stop, settings, progress, live curves, results.
+
+The panel owns a :class:`QtTrainingRunner` (the QThread) and a :class:`QtTrainingPlots`
+(the refresh timer); :meth:`shutdown` stops and joins both. Train is enabled only when the
+newest validation report says the shapes fit and no run is going.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QStandardPaths, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ftstudio.core.project import Project
+from ftstudio.core.shapes import ValidationReport
+from ftstudio.gui.qt_plots import QtTrainingPlots
+from ftstudio.gui.qt_training_settings import QtTrainingSettings
+from ftstudio.gui.qt_training_worker import QtTrainingRunner
+from ftstudio.gui.stack_document import StackDocument
+
+GUI_LOG_EVERY = 5  # loss points per optimizer steps, unless the project sets training.log_every
+MESSAGE_MS = 15000
+
+
+def runs_root(project: Project) -> Path:
+    """``runs/`` beside the project file; for an unsaved project ``$FTSTUDIO_RUNS_DIR`` or
+    the app-data folder."""
+    if project.path is not None:
+        return project.path.parent / "runs"
+    override = os.environ.get("FTSTUDIO_RUNS_DIR")
+    if override:
+        return Path(override)
+    base = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)
+    return Path(base) / "runs"
+
+
+def new_run_dir(project: Project) -> Path:
+    """A run folder that does not exist yet: ``<root>/<name>-<date>-<time>[-n]``."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", project.name).strip("._") or "run"
+    base = runs_root(project) / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
+def describe_metrics(row: dict[str, Any]) -> str:
+    """``val accuracy 97.2% · val loss 0.0746 · train accuracy 97.1%`` from an epoch row."""
+    parts = []
+    for split, label in (("val", "validation"), ("train", "train")):
+        if isinstance(row.get(f"{split}_accuracy"), float):
+            parts.append(f"{label} accuracy {row[f'{split}_accuracy']:.1%}")
+        if isinstance(row.get(f"{split}_mae"), float):
+            parts.append(f"{label} MAE {row[f'{split}_mae']:.4g}")
+        if isinstance(row.get(f"{split}_loss"), float):
+            parts.append(f"{label} loss {row[f'{split}_loss']:.4g}")
+    return " · ".join(parts)
+
+
+def clock(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def _label(name: str, style: str = "") -> QLabel:
+    label = QLabel(objectName=name, wordWrap=True)
+    label.setTextInteractionFlags(Qt.TextSelectableByMouse | Qt.LinksAccessibleByMouse)
+    label.setStyleSheet(style)
+    return label
+
+
+class QtTrainingPanel(QWidget):
+    """``message(text, ms)`` goes to the status bar; the window connects it."""
+
+    message = Signal(str, int)
+
+    def __init__(self, doc: StackDocument, undo: QUndoStack, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.doc = doc
+        self.runner = QtTrainingRunner(self)
+        self.report: ValidationReport | None = None
+        self.run_dir: Path | None = None
+        self.summary: dict[str, Any] | None = None
+        self.last_error: str | None = None
+        self.info: dict[str, Any] = {}
+        self._batch_size = 1
+        self._t0 = 0.0
+        self._build(undo)
+        self._connect_runner()
+        self._update_state()
+
+    # ------------------------------------------------------------ widgets
+
+    def _build(self, undo: QUndoStack) -> None:
+        sp = QStyle.StandardPixmap
+        self.train_action = self._action("&Train", "Ctrl+T", sp.SP_MediaPlay, self.train)
+        self.pause_action = self._action("&Pause", "Ctrl+Shift+P", sp.SP_MediaPause, self.pause)
+        self.stop_action = self._action("&Stop", "Ctrl+Shift+T", sp.SP_MediaStop, self.stop)
+        buttons = QHBoxLayout()
+        self.buttons = {}
+        for name, action in (
+            ("train", self.train_action),
+            ("pause", self.pause_action),
+            ("stop", self.stop_action),
+        ):
+            button = QToolButton(objectName=f"{name}Button")
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+            buttons.addWidget(button)
+            self.buttons[name] = button
+        buttons.addStretch(1)
+        self.settings = QtTrainingSettings(self.doc, undo)
+        self.progress = QProgressBar(objectName="progress", textVisible=True)
+        self.progress.setFormat("Not started")
+        self.progress.setValue(0)
+        self.speed = _label("speed", "color: #444;")
+        self.state = _label("state", "color: #555;")
+        self.metrics = _label("metrics", "font-weight: bold;")
+        self.folder = _label("runFolder")
+        self.folder.setOpenExternalLinks(True)
+        self.error = _label("error", "color: #b00020; font-weight: bold;")
+        self.error.hide()
+        left = QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addLayout(buttons)
+        left.addWidget(self.settings)
+        for widget in (self.progress, self.speed, self.state, self.metrics, self.folder):
+            left.addWidget(widget)
+        left.addWidget(self.error)
+        left.addStretch(1)
+        column = QWidget()
+        column.setLayout(left)
+        column.setFixedWidth(340)
+        self.plots = QtTrainingPlots()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addWidget(column)
+        layout.addWidget(self.plots, 1)
+
+    def _action(self, text: str, shortcut: str, icon, slot) -> QAction:
+        action = QAction(self.style().standardIcon(icon), text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(f"{text.replace('&', '')} ({shortcut})")
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _connect_runner(self) -> None:
+        r = self.runner
+        r.started.connect(self._started)
+        r.progress.connect(self._progress)
+        r.step.connect(self.plots.add_step)
+        r.epoch.connect(self._epoch)
+        r.error.connect(self._error)
+        r.finished.connect(self._finished)
+        r.ended.connect(self._ended)
+
+    # ------------------------------------------------------------ state
+
+    def set_report(self, report: ValidationReport) -> None:
+        self.report = report
+        self._update_state()
+
+    def _update_state(self) -> None:
+        running = self.runner.running
+        ok = self.report is not None and self.report.ok
+        self.train_action.setEnabled(ok and not running)
+        self.pause_action.setEnabled(running)
+        self.stop_action.setEnabled(running)
+        if running:
+            return
+        if self.report is None:
+            self.state.setText("Checking the shapes…")
+        elif not ok:
+            issue = self.report.issue
+            where = f"block {issue.index + 1}" if issue.index >= 0 else "the stack"
+            self.state.setText(f"Train is off: fix the shape error at {where} first.")
+            self.state.setStyleSheet("color: #b00020;")
+        else:
+            self.state.setText("Ready. Train uses a copy; you can keep editing.")
+            self.state.setStyleSheet("color: #555;")
+
+    # ------------------------------------------------------------ commands
+
+    def train(self) -> bool:
+        """Start a run on a copy of the project (False when Train is disabled)."""
+        if not self.train_action.isEnabled():
+            return False
+        project = self.doc.project
+        overrides = {} if "log_every" in project.training else {"log_every": GUI_LOG_EVERY}
+        self.run_dir = new_run_dir(project)
+        self.summary, self.last_error, self.info = None, None, {}
+        self._batch_size = self.settings.value("batch_size")
+        self.plots.reset(project.task.kind)
+        self.plots.start()
+        self.progress.setRange(0, 0)  # busy until the first batch
+        self.progress.setFormat("Preparing data and model…")
+        self.speed.clear()
+        self.metrics.clear()
+        self.error.hide()
+        self.folder.setText(f"Run folder: {self.run_dir}")
+        self.state.setText("Loading data and building the model…")
+        self.state.setStyleSheet("color: #555;")
+        self.runner.start(project, overrides, self.run_dir)
+        self.pause_action.setText("&Pause")
+        self._update_state()
+        self.message.emit(f"Training {project.name}…", MESSAGE_MS)
+        return True
+
+    def pause(self) -> None:
+        if not self.runner.running:
+            return
+        if self.runner.paused:
+            self.runner.resume()
+            self.pause_action.setText("&Pause")
+            self.state.setText("Training…")
+        else:
+            self.runner.pause()
+            self.pause_action.setText("&Resume")
+            self.state.setText("Paused (before the next batch). Resume or Stop.")
+
+    def stop(self) -> None:
+        if self.runner.running:
+            self.runner.request_stop()
+            self.stop_action.setEnabled(False)
+            self.state.setText("Stopping after this batch (writing the last checkpoint)…")
+
+    def shutdown(self) -> None:
+        """Stop and join a run, and stop the plot timer (the window is closing)."""
+        self.runner.shutdown()
+        self.plots.stop()
+
+    # ------------------------------------------------------------ run signals
+
+    def _started(self, info: dict[str, Any]) -> None:
+        self.info = info
+        epochs = info["epochs"] - info["start_epoch"]
+        self.progress.setRange(0, max(1, epochs * info["batches_per_epoch"]))
+        self.progress.setValue(0)
+        self.progress.setFormat(f"Epoch 1/{info['epochs']}")
+        self.settings.device.setText(info["device"])
+        self.state.setText(f"Training on {info['device']}…")
+        self._t0 = time.monotonic()
+
+    def _progress(self, epoch: int, batch: int, step: int) -> None:
+        info = self.info
+        if not info:
+            return
+        per_epoch = info["batches_per_epoch"]
+        done = (epoch - info["start_epoch"]) * per_epoch + (per_epoch if batch < 0 else batch + 1)
+        self.progress.setValue(min(done, self.progress.maximum()))
+        shown = min(epoch + 1 + (batch < 0), info["epochs"])
+        self.progress.setFormat(f"Epoch {shown}/{info['epochs']} · step {step} · %p%")
+        elapsed = time.monotonic() - self._t0
+        if done > 0 and elapsed > 0 and not self.runner.paused:
+            rate = done / elapsed
+            left = (self.progress.maximum() - done) / rate
+            self.speed.setText(f"{rate * self._batch_size:,.0f} samples/s · ETA {clock(left)}")
+
+    def _epoch(self, row: dict[str, Any]) -> None:
+        self.plots.add_epoch(row)
+        self.metrics.setText(f"Epoch {row['epoch']}: {describe_metrics(row)}")
+
+    def _error(self, message: str) -> None:
+        self.last_error = message
+        self.error.setText(message)
+        self.error.show()
+        self.message.emit(f"Training failed: {message}", 0)
+
+    def _finished(self, summary: dict[str, Any]) -> None:
+        self.summary = summary
+        done, epochs = summary["epochs_completed"], summary["epochs"]
+        verb = {
+            "finished": f"Finished {done} epochs",
+            "stopped": f"Stopped after {done} of {epochs} epochs",
+            "early_stopped": f"Stopped early (no improvement) after {done} of {epochs} epochs",
+        }.get(summary["status"], summary["status"])
+        text = f"{verb} in {clock(summary['time_s'])}"
+        final_row = summary.get("final") or {}
+        final = describe_metrics(final_row)
+        self.metrics.setText(f"{text}:\n{final}" if final else text)
+        if isinstance(final_row.get("samples_per_s"), float):
+            self.speed.setText(f"{final_row['samples_per_s']:,.0f} samples/s in the last epoch")
+        if summary.get("run_dir"):
+            url = QUrl.fromLocalFile(summary["run_dir"]).toString()
+            self.folder.setText(f'Run folder: <a href="{url}">{summary["run_dir"]}</a>')
+        self.message.emit(f"{verb}. {final}", MESSAGE_MS)
+
+    def _ended(self) -> None:
+        self.plots.stop()
+        self.progress.setRange(0, max(1, self.progress.maximum()))
+        if self.summary is not None and self.summary["status"] == "finished":
+            self.progress.setValue(self.progress.maximum())
+            self.progress.setFormat("Done")
+        elif self.last_error is not None:
+            self.progress.setFormat("Failed")
+        else:
+            self.progress.setFormat("Stopped")
+        self.pause_action.setText("&Pause")
+        self._update_state()
+        if self.last_error is not None:
+            self.state.setText("The run failed; see the message below.")

@@ -1,0 +1,177 @@
+"""The Training dock: one-click training of the starter, stop/pause, errors, shape gating,
+closing mid-run. Every run goes to a tmp folder; none may leave its thread or timer running."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from ftstudio.core import project as project_io
+from ftstudio.core.templates import load_template
+from ftstudio.gui import qt_training_worker
+from ftstudio.gui.qt_commands import QtRemoveBlock, QtSetProjectField
+from ftstudio.gui.qt_training_worker import QtTrainingRunner
+
+RUN_MS = 180_000  # generous: a failing run shows as a timeout, never as a flaky pass
+FOREVER = 100_000  # epochs: a run that can only end by Stop / close
+
+
+@pytest.fixture(autouse=True)
+def runs_in_tmp(tmp_path, monkeypatch):
+    monkeypatch.setenv("FTSTUDIO_RUNS_DIR", str(tmp_path / "unsaved-runs"))
+
+
+@pytest.fixture
+def starter(make_window):
+    return make_window("digits-transfer")
+
+
+def start_and_wait_for_epoch(qtbot, panel) -> None:
+    with qtbot.waitSignal(panel.runner.epoch, timeout=RUN_MS):
+        panel.buttons["train"].click()
+
+
+def test_train_on_the_starter_learns_and_draws_live_curves(make_window, qtbot, tmp_path):
+    project = load_template("digits-transfer")
+    project_io.save(project, tmp_path / "digits.ftproj")
+    window = make_window(project=project)
+    panel = window.training
+    assert panel.train_action.isEnabled()
+    panel.settings.epochs.setValue(2)  # an edit of the document: dirty and undoable
+    assert window.doc.project.training["epochs"] == 2 and window.isWindowModified()
+    steps, epochs = [], []
+    panel.runner.step.connect(lambda step, loss: steps.append((step, loss)))
+    panel.runner.epoch.connect(epochs.append)
+    with qtbot.waitSignal(panel.runner.ended, timeout=RUN_MS):
+        panel.buttons["train"].click()
+        assert not panel.train_action.isEnabled()  # no second run while one is going
+        assert panel.stop_action.isEnabled() and panel.plots.timer.isActive()
+    assert [row["epoch"] for row in epochs] == [1, 2]
+    assert panel.last_error is None and panel.summary["status"] == "finished"
+    x, y = panel.plots.curves["step_loss"].getOriginalDataset()
+    assert len(steps) > 0 and len(x) == len(steps)
+    assert list(y) == pytest.approx([loss for _, loss in steps])
+    for key in ("train_loss", "val_loss", "train_metric", "val_metric"):
+        assert len(panel.plots.curves[key].getOriginalDataset()[0]) == len(epochs)
+    shown = re.search(r"validation accuracy ([\d.]+)%", panel.metrics.text())
+    assert shown is not None and float(shown.group(1)) > 90
+    assert panel.run_dir.parent == tmp_path / "runs"  # next to the project file
+    assert (panel.run_dir / "metrics.csv").is_file()
+    assert str(panel.run_dir) in panel.folder.text()
+    assert panel.train_action.isEnabled() and not panel.stop_action.isEnabled()
+    assert not panel.plots.timer.isActive()
+    window.undo.undo()
+    assert window.doc.project.training["epochs"] == 15 and panel.settings.epochs.value() == 15
+
+
+def test_the_run_uses_a_copy_so_edits_during_training_do_not_change_it(starter, qtbot):
+    panel = starter.training
+    panel.settings.epochs.setValue(1)
+    with qtbot.waitSignal(panel.runner.ended, timeout=RUN_MS):
+        panel.buttons["train"].click()
+        panel.settings.epochs.setValue(7)  # applies to the next run
+    assert panel.summary["epochs"] == 1 and panel.summary["epochs_completed"] == 1
+    assert starter.doc.project.training["epochs"] == 7
+
+
+def test_stop_ends_the_run_and_its_thread(starter, qtbot):
+    panel = starter.training
+    panel.settings.epochs.setValue(FOREVER)
+    start_and_wait_for_epoch(qtbot, panel)
+    thread = panel.runner.thread
+    assert thread.isRunning()
+    with qtbot.waitSignal(panel.runner.ended, timeout=RUN_MS):
+        panel.buttons["stop"].click()
+    assert thread.isFinished() and panel.runner.thread is None
+    assert panel.summary["status"] == "stopped"
+    assert 1 <= panel.summary["epochs_completed"] < FOREVER
+    assert "Stopped after" in panel.metrics.text()
+    assert (panel.run_dir / "checkpoints" / "last.pt").is_file()
+    assert panel.train_action.isEnabled()
+
+
+def test_pause_holds_the_run_resume_continues_and_stop_ends_a_paused_run(starter, qtbot):
+    panel = starter.training
+    panel.settings.epochs.setValue(FOREVER)
+    start_and_wait_for_epoch(qtbot, panel)
+    panel.buttons["pause"].click()
+    assert panel.runner.paused and panel.pause_action.text() == "&Resume"
+    panel.buttons["pause"].click()
+    assert not panel.runner.paused and panel.pause_action.text() == "&Pause"
+    with qtbot.waitSignal(panel.runner.epoch, timeout=RUN_MS):
+        pass  # resumed: epochs keep coming
+    panel.buttons["pause"].click()
+    with qtbot.waitSignal(panel.runner.ended, timeout=RUN_MS):
+        panel.buttons["stop"].click()  # a paused loop wakes up to stop
+    assert panel.summary["status"] == "stopped"
+
+
+def test_a_missing_data_folder_shows_the_message_and_leaves_no_thread(starter, qtbot, tmp_path):
+    missing = tmp_path / "no-such-folder"
+    data = {"source": "image-folder", "path": str(missing)}
+    starter.undo.push(QtSetProjectField(starter.doc, "data", data, "Use a missing folder"))
+    panel = starter.training
+    errors = []
+    panel.runner.error.connect(errors.append)
+    with qtbot.waitSignal(panel.runner.ended, timeout=RUN_MS):
+        panel.buttons["train"].click()
+    assert len(errors) == 1 and str(missing) in errors[0] and "does not exist" in errors[0]
+    assert not panel.error.isHidden() and panel.error.text() == errors[0]
+    assert "#b00020" in panel.error.styleSheet()  # red
+    assert errors[0] in starter.statusBar().currentMessage()
+    assert panel.summary is None and panel.progress.format() == "Failed"
+    assert panel.runner.thread is None and panel.train_action.isEnabled()
+
+
+def test_train_is_disabled_while_the_shapes_do_not_fit(starter, qtbot, settle):
+    panel = starter.training
+    assert panel.train_action.isEnabled()
+    starter.undo.push(QtRemoveBlock(starter.doc, 1))  # Flatten: the head gets a feature map
+    settle(starter)
+    assert not starter.validator.report.ok
+    assert not panel.train_action.isEnabled() and not panel.buttons["train"].isEnabled()
+    assert "shape error at block 2" in panel.state.text()
+    assert panel.train() is False and panel.runner.thread is None
+    starter.undo.undo()
+    settle(starter)
+    assert panel.train_action.isEnabled() and "Ready" in panel.state.text()
+
+
+def test_closing_the_window_mid_run_stops_and_joins_the_thread(starter, qtbot):
+    panel = starter.training
+    panel.settings.epochs.setValue(FOREVER)
+    start_and_wait_for_epoch(qtbot, panel)
+    thread, run_dir = panel.runner.thread, panel.run_dir
+    starter.dialogs.save_answer = "discard"
+    assert starter.close()
+    assert thread.isFinished() and panel.runner.thread is None
+    assert not panel.plots.timer.isActive()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "stopped"  # a cooperative stop, not a killed thread
+
+
+def test_runner_reports_a_bad_setting_once(qtbot):
+    project = load_template("digits-transfer")
+    project.training["epochs"] = "many"
+    runner = QtTrainingRunner()
+    errors = []
+    runner.error.connect(errors.append)
+    with qtbot.waitSignal(runner.ended, timeout=RUN_MS):
+        runner.start(project, run_dir=None)
+    assert len(errors) == 1 and "training.epochs" in errors[0]
+    assert not runner.running
+
+
+def test_an_unexpected_exception_becomes_an_error_signal(qtbot, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(qt_training_worker, "train_project", boom)
+    runner = QtTrainingRunner()
+    errors = []
+    runner.error.connect(errors.append)
+    with qtbot.waitSignal(runner.ended, timeout=RUN_MS):
+        runner.start(load_template("digits-transfer"))
+    assert errors == ["Training failed unexpectedly: RuntimeError: boom"]
