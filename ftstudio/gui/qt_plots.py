@@ -78,7 +78,8 @@ class QtTrainingPlots(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.loss_plot = _plot("Loss", "optimizer step", "loss")
+        self.loss_plot = _plot("Loss", "optimizer step", "loss (log scale)")
+        self.loss_plot.getPlotItem().setLogMode(y=True)  # early steps would flatten the rest
         self.metric_plot = _plot("Accuracy", "epoch", "accuracy")
         # legends where the curves usually are not: loss falls, accuracy rises
         for plot, offset in ((self.loss_plot, (-8, 8)), (self.metric_plot, (-8, -8))):

@@ -60,16 +60,19 @@ def new_run_dir(project: Project) -> Path:
 
 
 def describe_metrics(row: dict[str, Any]) -> str:
-    """``val accuracy 97.2% · val loss 0.0746 · train accuracy 97.1%`` from an epoch row."""
-    parts = []
-    for split, label in (("val", "validation"), ("train", "train")):
+    """One line per split from an epoch row, e.g. ``Validation: accuracy 97.2% · loss 0.0746``."""
+    lines = []
+    for split, label in (("val", "Validation"), ("train", "Train")):
+        parts = []
         if isinstance(row.get(f"{split}_accuracy"), float):
-            parts.append(f"{label} accuracy {row[f'{split}_accuracy']:.1%}")
+            parts.append(f"accuracy {row[f'{split}_accuracy']:.1%}")
         if isinstance(row.get(f"{split}_mae"), float):
-            parts.append(f"{label} MAE {row[f'{split}_mae']:.4g}")
+            parts.append(f"MAE {row[f'{split}_mae']:.3g}")
         if isinstance(row.get(f"{split}_loss"), float):
-            parts.append(f"{label} loss {row[f'{split}_loss']:.4g}")
-    return " · ".join(parts)
+            parts.append(f"loss {row[f'{split}_loss']:.3g}")
+        if parts:
+            lines.append(f"{label}: {' · '.join(parts)}")
+    return "\n".join(lines)
 
 
 def clock(seconds: float) -> str:
@@ -274,7 +277,7 @@ class QtTrainingPanel(QWidget):
 
     def _epoch(self, row: dict[str, Any]) -> None:
         self.plots.add_epoch(row)
-        self.metrics.setText(f"Epoch {row['epoch']}: {describe_metrics(row)}")
+        self.metrics.setText(f"Epoch {row['epoch']}\n{describe_metrics(row)}")
 
     def _error(self, message: str) -> None:
         self.last_error = message
@@ -299,7 +302,7 @@ class QtTrainingPanel(QWidget):
         if summary.get("run_dir"):
             url = QUrl.fromLocalFile(summary["run_dir"]).toString()
             self.folder.setText(f'Run folder: <a href="{url}">{summary["run_dir"]}</a>')
-        self.message.emit(f"{verb}. {final}", MESSAGE_MS)
+        self.message.emit(f"{verb}. {final.replace(chr(10), '; ')}", MESSAGE_MS)
 
     def _ended(self) -> None:
         self.plots.stop()

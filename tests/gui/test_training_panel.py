@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pytest
 
 from ftstudio.core import project as project_io
 from ftstudio.core.templates import load_template
 from ftstudio.gui import qt_training_worker
 from ftstudio.gui.qt_commands import QtRemoveBlock, QtSetProjectField
+from ftstudio.gui.qt_plots import QtTrainingPlots
 from ftstudio.gui.qt_training_worker import QtTrainingRunner
 
 RUN_MS = 180_000  # generous: a failing run shows as a timeout, never as a flaky pass
@@ -55,7 +57,7 @@ def test_train_on_the_starter_learns_and_draws_live_curves(make_window, qtbot, t
     assert list(y) == pytest.approx([loss for _, loss in steps])
     for key in ("train_loss", "val_loss", "train_metric", "val_metric"):
         assert len(panel.plots.curves[key].getOriginalDataset()[0]) == len(epochs)
-    shown = re.search(r"validation accuracy ([\d.]+)%", panel.metrics.text())
+    shown = re.search(r"Validation: accuracy ([\d.]+)%", panel.metrics.text())
     assert shown is not None and float(shown.group(1)) > 90
     assert panel.run_dir.parent == tmp_path / "runs"  # next to the project file
     assert (panel.run_dir / "metrics.csv").is_file()
@@ -175,3 +177,17 @@ def test_an_unexpected_exception_becomes_an_error_signal(qtbot, monkeypatch):
     with qtbot.waitSignal(runner.ended, timeout=RUN_MS):
         runner.start(load_template("digits-transfer"))
     assert errors == ["Training failed unexpectedly: RuntimeError: boom"]
+
+
+def test_curves_take_nan_and_update_on_the_timer_tick_not_per_point(qtbot):
+    plots = QtTrainingPlots()
+    qtbot.addWidget(plots)
+    plots.reset()
+    for step, loss in ((1, 0.5), (2, float("nan")), (3, 0.0), (4, float("inf"))):
+        plots.add_step(step, loss)
+    x, _ = plots.curves["step_loss"].getOriginalDataset()
+    assert x is None or len(x) == 0  # buffered until the next tick
+    plots.refresh()  # what the timer calls
+    x, y = plots.curves["step_loss"].getOriginalDataset()
+    assert list(x) == [1, 2, 3, 4] and np.isnan(y[1]) and np.isinf(y[3])
+    plots.grab()  # drawing non-finite and zero values (log axis) must not raise
