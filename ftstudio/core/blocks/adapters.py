@@ -6,7 +6,7 @@ from typing import Any
 
 from torch import nn
 
-from ftstudio.core.blocks import layers
+from ftstudio.core.blocks import codegen, layers
 from ftstudio.core.blocks.registry import BlockType, Shape, register
 from ftstudio.core.errors import ShapeMismatch
 from ftstudio.core.params import Param
@@ -21,6 +21,7 @@ def _adapter(
     accepts: tuple[str, ...],
     build,
     params: tuple[Param, ...] = (),
+    code=None,
 ) -> None:
     register(
         BlockType(
@@ -31,6 +32,7 @@ def _adapter(
             params=params,
             accepts=accepts,
             build=build,
+            code=code,
         )
     )
 
@@ -52,6 +54,7 @@ _adapter(
     "Flatten everything but the batch: (B, ...) -> (B, D).",
     ANY,
     lambda p, s, w: nn.Flatten(),
+    code=lambda p, s: "nn.Flatten()",
 )
 _adapter(
     "global_avg_pool",
@@ -59,6 +62,7 @@ _adapter(
     "(B, C, H, W) -> (B, C) by averaging H and W.",
     ("image",),
     lambda p, s, w: layers.GlobalAvgPool(),
+    code=lambda p, s: "layers.GlobalAvgPool()",
 )
 _adapter(
     "sequence_pool",
@@ -67,6 +71,7 @@ _adapter(
     ("sequence",),
     lambda p, s, w: layers.SequencePool(p["mode"]),
     (Param("mode", "choice", "mean", "how tokens are combined", choices=("mean", "max", "first")),),
+    code=lambda p, s: codegen.call("layers.SequencePool", p["mode"]),
 )
 _adapter(
     "feature_map_to_sequence",
@@ -74,6 +79,7 @@ _adapter(
     "(B, C, H, W) -> (B, H*W, C): each position becomes a token.",
     ("image",),
     lambda p, s, w: layers.FeatureMapToSequence(),
+    code=lambda p, s: "layers.FeatureMapToSequence()",
 )
 _adapter(
     "sequence_from_vector",
@@ -82,6 +88,7 @@ _adapter(
     ("vector",),
     _sequence_from_vector,
     (Param("tokens", "int", 1, "number of tokens T; must divide D", 1, 65536),),
+    code=lambda p, s: codegen.call("layers.SequenceFromVector", p["tokens"]),
 )
 _adapter(
     "linear_projection",
@@ -93,6 +100,7 @@ _adapter(
         Param("features", "int", 64, "output width", 1, 65536),
         Param("bias", "bool", True, "learn a bias"),
     ),
+    code=lambda p, s: codegen.call("nn.Linear", s[-1], p["features"], bias=p["bias"]),
 )
 _adapter(
     "channel_projection",
@@ -101,6 +109,7 @@ _adapter(
     ("image",),
     lambda p, s, w: nn.Conv2d(s[0], p["channels"], 1),
     (Param("channels", "int", 3, "output channels", 1, 65536),),
+    code=lambda p, s: codegen.call("nn.Conv2d", s[0], p["channels"], 1),
 )
 _adapter(
     "layer_norm",
@@ -108,6 +117,7 @@ _adapter(
     "Normalise the last dimension.",
     ("vector", "sequence"),
     lambda p, s, w: nn.LayerNorm(s[-1]),
+    code=lambda p, s: codegen.call("nn.LayerNorm", s[-1]),
 )
 _adapter(
     "dropout",
@@ -116,6 +126,7 @@ _adapter(
     ANY,
     lambda p, s, w: nn.Dropout(p["p"]),
     (Param("p", "float", 0.1, "dropout probability", 0.0, 0.95),),
+    code=lambda p, s: codegen.call("nn.Dropout", p["p"]),
 )
 _adapter(
     "activation",
@@ -124,4 +135,5 @@ _adapter(
     ANY,
     lambda p, s, w: layers.make_activation(p["function"]),
     (Param("function", "choice", "relu", "non-linearity", choices=tuple(layers.ACTIVATIONS)),),
+    code=lambda p, s: codegen.activation(p["function"]),
 )

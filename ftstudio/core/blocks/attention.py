@@ -6,7 +6,7 @@ from typing import Any
 
 from torch import nn
 
-from ftstudio.core.blocks import layers
+from ftstudio.core.blocks import codegen, layers
 from ftstudio.core.blocks.registry import BlockType, Shape, register
 from ftstudio.core.errors import ShapeMismatch
 from ftstudio.core.params import Param
@@ -29,9 +29,27 @@ def _build_attention(p: dict[str, Any], s: Shape, _w: bool) -> nn.Module:
     return layers.SelfAttention(s[-1], p["heads"], p["dropout"], p["residual"], p["layer_norm"])
 
 
+def _attention_code(p: dict[str, Any], s: Shape) -> str:
+    args = (s[-1], p["heads"], p["dropout"], p["residual"], p["layer_norm"])
+    return codegen.call("layers.SelfAttention", *args)
+
+
 def _build_encoder(p: dict[str, Any], s: Shape, _w: bool) -> nn.Module:
     _check_heads("Transformer encoder layer", s[-1], p["heads"])
     return nn.TransformerEncoderLayer(
+        s[-1],
+        p["heads"],
+        p["ff_dim"],
+        p["dropout"],
+        activation=p["activation"],
+        batch_first=True,
+        norm_first=p["norm_first"],
+    )
+
+
+def _encoder_code(p: dict[str, Any], s: Shape) -> str:
+    return codegen.call(
+        "nn.TransformerEncoderLayer",
         s[-1],
         p["heads"],
         p["ff_dim"],
@@ -57,6 +75,7 @@ register(
         ),
         accepts=("sequence",),
         build=_build_attention,
+        code=_attention_code,
     )
 )
 
@@ -77,5 +96,6 @@ register(
         ),
         accepts=("sequence",),
         build=_build_encoder,
+        code=_encoder_code,
     )
 )

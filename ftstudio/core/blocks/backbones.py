@@ -10,7 +10,7 @@ import torch
 import torchvision
 from torch import nn
 
-from ftstudio.core.blocks import layers
+from ftstudio.core.blocks import codegen, layers
 from ftstudio.core.blocks.registry import BlockType, Shape, register
 from ftstudio.core.errors import ShapeMismatch, WeightsUnavailableError
 from ftstudio.core.params import Param
@@ -127,6 +127,7 @@ register(
         accepts=("image",),
         build=_build_torchvision,
         preprocessing=_torchvision_preprocessing,
+        code=lambda p, s: codegen.torchvision_backbone(p["architecture"], p["output"]),
     )
 )
 
@@ -166,6 +167,13 @@ def _build_from_file(params: dict[str, Any], in_shape: Shape, load_weights: bool
     return block
 
 
+def _from_file_code(params: dict[str, Any], in_shape: Shape) -> str | None:
+    """A state dict in a torchvision architecture is code; a TorchScript file is not."""
+    if params["architecture"] == "torchscript":
+        return None
+    return codegen.torchvision_backbone(params["architecture"], params["output"])
+
+
 register(
     BlockType(
         name="backbone_from_file",
@@ -192,7 +200,8 @@ register(
         ),
         accepts=("image",),
         build=_build_from_file,
-        exportable=False,
+        exportable=False,  # not always: a TorchScript file has no code (see _from_file_code)
+        code=_from_file_code,
     )
 )
 
@@ -238,5 +247,8 @@ register(
         ),
         accepts=("image",),
         build=_build_small_cnn,
+        code=lambda p, s: codegen.call(
+            "layers.SmallCNN", s[0], p["width"], p["stages"], p["output"] == "pooled"
+        ),
     )
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ftstudio.core.blocks import layers
+from ftstudio.core.blocks import codegen, layers
 from ftstudio.core.blocks.registry import BlockType, register
 from ftstudio.core.params import Param
 
@@ -31,6 +31,9 @@ register(
         accepts=("vector", "sequence"),
         build=lambda p, s, _w: layers.MLP(
             s[-1], p["hidden"], p["layers"], p["activation"], p["dropout"], p["init"]
+        ),
+        code=lambda p, s: codegen.call(
+            "layers.MLP", s[-1], p["hidden"], p["layers"], p["activation"], p["dropout"], p["init"]
         ),
     )
 )

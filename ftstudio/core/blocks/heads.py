@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from ftstudio.core.blocks import layers
+from ftstudio.core.blocks import codegen, layers
 from ftstudio.core.blocks.registry import BlockType, register
 from ftstudio.core.params import Param
 
@@ -19,6 +19,7 @@ register(
         params=(CLASSES,),
         accepts=("vector",),
         build=lambda p, s, w: nn.Linear(s[0], p["classes"]),
+        code=lambda p, s: codegen.call("nn.Linear", s[0], p["classes"]),
     )
 )
 
@@ -40,6 +41,9 @@ register(
         build=lambda p, s, w: layers.MLPHead(
             s[0], p["hidden"], p["classes"], p["activation"], p["dropout"]
         ),
+        code=lambda p, s: codegen.call(
+            "layers.MLPHead", s[0], p["hidden"], p["classes"], p["activation"], p["dropout"]
+        ),
     )
 )
 
@@ -52,6 +56,7 @@ register(
         params=(CLASSES,),
         accepts=("sequence",),
         build=lambda p, s, w: nn.Linear(s[-1], p["classes"]),
+        code=lambda p, s: codegen.call("nn.Linear", s[-1], p["classes"]),
     )
 )
 
@@ -64,5 +69,6 @@ register(
         params=(Param("outputs", "int", 1, "number of predicted values", 1, 100000),),
         accepts=("vector",),
         build=lambda p, s, w: nn.Linear(s[0], p["outputs"]),
+        code=lambda p, s: codegen.call("nn.Linear", s[0], p["outputs"]),
     )
 )

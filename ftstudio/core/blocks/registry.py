@@ -46,6 +46,11 @@ class BlockType:
     shape; it may raise :class:`ShapeMismatch`. A built module may define ``freeze_units()``
     returning an ordered ``{stage name: module}`` mapping that can be frozen one by one, and a
     block type may define ``preprocessing(params)`` giving the input its weights expect.
+
+    ``code(params, in_shape)`` is the same module as a Python expression with literal
+    arguments, for exported ``model.py`` files (see :mod:`ftstudio.core.blocks.codegen`); it
+    returns None when this configuration cannot be written as code (a TorchScript file).
+    Keep it next to ``build`` so that the two stay in sync.
     """
 
     name: str
@@ -57,6 +62,7 @@ class BlockType:
     build: Callable[[dict[str, Any], Shape, bool], nn.Module]
     preprocessing: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
     exportable: bool = True
+    code: Callable[[dict[str, Any], Shape], str | None] | None = None
 
     def resolve(self, params: dict[str, Any], where: str = "") -> dict[str, Any]:
         return resolve_params(self.params, params, where or f"block '{self.title}'")

@@ -7,7 +7,7 @@ from typing import Any
 
 from torch import nn
 
-from ftstudio.core.blocks import layers
+from ftstudio.core.blocks import codegen, layers
 from ftstudio.core.blocks.backbones import _require_file
 from ftstudio.core.blocks.registry import BlockType, Shape, format_shape, register
 from ftstudio.core.errors import ShapeMismatch, WeightsUnavailableError
@@ -17,9 +17,9 @@ from ftstudio.core.weights import load_into, load_state_dict_file
 TITLE = "Block stack from file"
 
 
-def _build_stack(params: dict[str, Any], in_shape: Shape, load_weights: bool) -> nn.Module:
+def _inner_project(params: dict[str, Any], in_shape: Shape):
+    """The earlier project (head dropped when asked) and the id of the dropped head, if any."""
     from ftstudio.core import project as project_io  # the project module imports the catalog
-    from ftstudio.core.builder import build_model
 
     path, weights = params["stack"], params["weights"]
     if not path:
@@ -41,12 +41,38 @@ def _build_stack(params: dict[str, Any], in_shape: Shape, load_weights: bool) ->
     head = stack.blocks[-1].id if params["drop_head"] and len(stack.blocks) > 1 else None
     if head is not None:
         stack.blocks = stack.blocks[:-1]
+    return stack, head
+
+
+def _build_stack(params: dict[str, Any], in_shape: Shape, load_weights: bool) -> nn.Module:
+    from ftstudio.core.builder import build_model
+
+    stack, head = _inner_project(params, in_shape)
+    weights = params["weights"]
     model = build_model(stack, load_weights=False, check_task=False)
     module = layers.BlockStack(OrderedDict(model.named_children()))
     if load_weights and weights:
         ignore = (f"{head}.",) if head else ()
         load_into(module, load_state_dict_file(weights), weights, ignore_unexpected=ignore)
     return module
+
+
+def _stack_code(params: dict[str, Any], in_shape: Shape) -> str | None:
+    """``layers.BlockStack(OrderedDict([...]))`` of the inner blocks' own code."""
+    from ftstudio.core.builder import resolved_params
+    from ftstudio.core.shapes import validate
+
+    stack, _ = _inner_project(params, in_shape)
+    report = validate(stack)
+    lines = []
+    for spec, block in zip(stack.blocks, report.blocks, strict=True):
+        code = spec.block_type.code
+        expr = code(resolved_params(stack, spec), block.in_shape) if code else None
+        if expr is None or block.in_shape is None:
+            return None
+        expr = expr.replace("\n", "\n    ")
+        lines.append(f"    ({codegen.literal(spec.id)}, {expr}),")
+    return "layers.BlockStack(OrderedDict([\n" + "\n".join(lines) + "\n]))"
 
 
 register(
@@ -65,5 +91,6 @@ register(
         ),
         accepts=("image", "sequence", "vector"),
         build=_build_stack,
+        code=_stack_code,
     )
 )

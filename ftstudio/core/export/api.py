@@ -1,0 +1,199 @@
+"""``export_project``: a trained project as plain PyTorch that runs without FT Studio."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ftstudio.core.blocks import layers
+from ftstudio.core.builder import build_model
+from ftstudio.core.export import folder, info, tensors
+from ftstudio.core.export import formats as extra
+from ftstudio.core.export.errors import ExportError, NotExportableError
+from ftstudio.core.export.model_source import ModelInfo, block_expressions, model_source
+from ftstudio.core.export.predict_template import PREDICT_PY
+from ftstudio.core.export.readme import readme_text
+from ftstudio.core.export.train_template import TRAIN_PY
+from ftstudio.core.project import Project, atomic_write_bytes, atomic_write_text
+from ftstudio.core.shapes import validate
+
+FORMATS = ("torchscript", "onnx")
+DESCRIPTIONS = {
+    "model.py": "`build_model()` and `load_model()`: the model as PyTorch code",
+    "layers.py": "the layer classes `model.py` uses (plain PyTorch)",
+    "model.safetensors": "the weights (state dict keys = block ids)",
+    "predict.py": "`python predict.py INPUT...`: predictions for files",
+    "train.py": "`python train.py DATA.npz`: fine-tune further",
+    "model.ts": "TorchScript (traced in eval mode): `torch.jit.load('model.ts')`",
+    "model.onnx": "ONNX, for onnxruntime and other runtimes",
+    "README.md": "this file",
+}
+
+
+@dataclass
+class ExportResult:
+    """What :func:`export_project` wrote.
+
+    Attributes
+    ----------
+    out_dir : Path
+        The export folder.
+    files : list of Path
+        Every file written, in writing order.
+    mode : str
+        ``"code"`` (``model.py`` constructs the model) or ``"torchscript"`` (a block has no
+        Python code, so ``model.py`` loads the structure from ``model.ts``).
+    weights_from : str
+        The checkpoint the weights came from, or a description of the project's own weights.
+    notes : list of str
+        Things the user should know (TorchScript fallback, skipped formats), one per line.
+    skipped : dict of str to str
+        Requested formats that were not written, with the reason.
+    """
+
+    out_dir: Path
+    files: list[Path] = field(default_factory=list)
+    mode: str = "code"
+    weights_from: str = ""
+    notes: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def export_project(
+    project: Project,
+    out_dir: str | Path,
+    checkpoint: str | Path | None = None,
+    formats: Iterable[str] = (),
+    *,
+    overwrite: bool = False,
+    fallback_torchscript: bool = True,
+    class_names: list[str] | None = None,
+) -> ExportResult:
+    """Export ``project`` to ``out_dir`` as plain PyTorch.
+
+    Writes ``model.py``, ``layers.py``, ``model.safetensors``, ``predict.py``, ``train.py``
+    and ``README.md`` (plus ``model.ts`` / ``model.onnx`` when asked), each atomically.
+
+    Parameters
+    ----------
+    project : Project
+        A valid project.
+    out_dir : path
+        The folder; created if needed. A non-empty folder that is not an earlier export is
+        refused unless ``overwrite``.
+    checkpoint : path, optional
+        Training checkpoint (last.pt/best.pt) or state-dict file with the trained weights.
+        Without it the weights are the freshly built model's (pretrained where the project
+        says so).
+    formats : iterable of str
+        Extra formats: ``"torchscript"``, ``"onnx"``. ONNX is skipped with a note when the
+        ``onnx`` package is missing or the export fails.
+    overwrite : bool
+        Write into a non-empty folder that is not an earlier export.
+    fallback_torchscript : bool
+        When a block cannot be written as code (a TorchScript backbone file), export the whole
+        model as TorchScript (``model.py`` then loads ``model.ts``). False: raise instead.
+    class_names : list of str, optional
+        Class names for ``predict.py`` (default: from the data source when it tells them).
+
+    Raises
+    ------
+    ExportError
+        Unknown format, a folder that may not be written.
+    NotExportableError
+        A block has no code and ``fallback_torchscript`` is False (or tracing failed).
+    FTStudioError
+        The project does not build (``BuildError``) or the checkpoint does not fit it.
+    """
+    formats = tuple(formats)
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ExportError(
+            f"Unknown export format {unknown[0]!r}; choose from {', '.join(FORMATS)}."
+        )
+    out = Path(out_dir)
+    old_files = folder.previous_files(out, overwrite)
+    model = build_model(project, load_weights=checkpoint is None)
+    if checkpoint is not None:
+        tensors.load_trained(model, checkpoint)
+    model.eval()
+    report = validate(project)
+    shape = tuple(report.input_shape or ())
+    result = ExportResult(out_dir=out)
+    result.weights_from = (
+        f"trained, from {checkpoint}"
+        if checkpoint is not None
+        else "the project's initial weights (pretrained where the project says so; untrained head)"
+    )
+    missing = [bid for bid, expr in block_expressions(project, report) if expr is None]
+    if missing:
+        spec = project.block(missing[0])
+        where = f"Block {project.index_of(spec.id) + 1} '{spec.label}' ({spec.type})"
+        if not fallback_torchscript:
+            raise NotExportableError(
+                f"{where} is a TorchScript file, which has no Python code to export. Either "
+                "export the whole model as TorchScript (allow the TorchScript fallback), or load "
+                "the backbone from a state dict: set its architecture to the torchvision model "
+                "the weights belong to.",
+                spec.id,
+            )
+        result.mode = "torchscript"
+        result.notes.append(
+            f"{where} is a TorchScript file with no Python code, so the whole model is exported "
+            "as TorchScript (model.ts, traced in eval mode); model.py loads it."
+        )
+    model_info = ModelInfo(
+        input_shape=shape,
+        output_shape=tuple(report.output_shape or ()),
+        task=project.task.kind,
+        class_names=class_names if class_names is not None else info.class_names_for(project),
+        preprocessing=info.preprocessing_for(project, shape),
+        frozen=info.frozen_prefixes(model, project),
+    )
+    torchscript = result.mode == "torchscript"
+    source = model_source(project, report, model_info, torchscript=torchscript)
+    compile(source, "model.py", "exec")  # a generator bug must never reach the user's disk
+
+    def write(name: str, data: str | bytes) -> None:
+        path = out / name
+        if isinstance(data, str):
+            atomic_write_text(path, data)
+        else:
+            atomic_write_bytes(path, data)
+        result.files.append(path)
+
+    if torchscript or "torchscript" in formats:
+        try:
+            ts = extra.torchscript_bytes(model, shape)
+        except Exception as exc:  # noqa: BLE001 - tracing failures vary widely
+            if torchscript:
+                raise NotExportableError(
+                    f"The model cannot be traced to TorchScript ({exc}); replace the TorchScript "
+                    "backbone with a state dict in a torchvision architecture and export again.",
+                    missing[0],
+                ) from exc
+            result.skipped["torchscript"] = f"TorchScript skipped: tracing failed ({exc})."
+            ts = None
+        if ts is not None:
+            write("model.ts", ts)
+    write("model.py", source)
+    write("layers.py", Path(layers.__file__).read_text(encoding="utf-8"))
+    write("model.safetensors", tensors.safetensors_bytes(model))
+    write("predict.py", PREDICT_PY)
+    write("train.py", TRAIN_PY)
+    if "onnx" in formats:
+        reason = extra.write_onnx(model, shape, out / "model.onnx")
+        if reason is None:
+            result.files.append(out / "model.onnx")
+        else:
+            result.skipped["onnx"] = reason
+    result.notes += list(result.skipped.values())
+    names = [p.name for p in result.files] + ["README.md"]
+    listed = {n: DESCRIPTIONS[n] for n in DESCRIPTIONS if n in names}
+    write(
+        "README.md", readme_text(project.name, model_info, listed, torchscript, result.weights_from)
+    )
+    folder.write_manifest(out, project.name, [p.name for p in result.files], result.mode)
+    folder.remove_stale(out, old_files, [p.name for p in result.files])
+    return result

@@ -1,0 +1,69 @@
+"""Optional formats: TorchScript (``model.ts``) and ONNX (``model.onnx``)."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ftstudio.core.project import atomic_write_bytes
+
+
+def example_input(input_shape: tuple[int, ...], batch: int = 2) -> torch.Tensor:
+    """A fixed, seeded example batch for tracing."""
+    return torch.randn((batch, *input_shape), generator=torch.Generator().manual_seed(0))
+
+
+def torchscript_bytes(model: nn.Module, input_shape: tuple[int, ...]) -> bytes:
+    """``model`` traced in eval mode on an example batch, saved as TorchScript.
+
+    Tracing records the eval-mode graph: dropout is off in the traced module.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # torch.jit deprecation and tracer warnings
+            traced = torch.jit.trace(model, example_input(input_shape), check_trace=False)
+            buffer = io.BytesIO()
+            torch.jit.save(traced, buffer)
+    finally:
+        model.train(was_training)
+    return buffer.getvalue()
+
+
+def write_onnx(model: nn.Module, input_shape: tuple[int, ...], path: Path) -> str | None:
+    """Write ``model.onnx``; return None on success, or why it was skipped (never raises)."""
+    if importlib.util.find_spec("onnx") is None:
+        return (
+            "ONNX skipped: the 'onnx' package is not installed. Install it "
+            "(pip install onnx onnxscript) and export again, or use model.ts / model.py."
+        )
+    was_training = model.training
+    model.eval()
+    try:
+        buffer = io.BytesIO()
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                model,
+                (example_input(input_shape),),
+                buffer,
+                input_names=["input"],
+                output_names=["output"],
+                dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+                dynamo=False,
+            )
+        atomic_write_bytes(path, buffer.getvalue())
+    except Exception as exc:  # noqa: BLE001 - an optional format must never fail the export
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return (
+            f"ONNX skipped: torch.onnx.export failed ({first}). model.py and model.ts still work."
+        )
+    finally:
+        model.train(was_training)
+    return None

@@ -1,0 +1,130 @@
+"""The text of the exported ``predict.py`` (fixed: it reads everything from ``model.py``)."""
+
+PREDICT_PY = '''\
+"""Predict with the exported model.
+
+    python predict.py INPUT [INPUT ...] [--weights model.safetensors] [--device cpu]
+
+INPUT is a .npy, .npz (key X), .pt (a tensor, or a dict with X; read with weights_only=True)
+or .csv file (one sample per row; a header row and a "label" column are skipped) holding one
+sample of INPUT_SHAPE or a batch of them, or an image file (.png/.jpg/.jpeg/.bmp) when the
+model takes images: it is prepared with PREPROCESSING from model.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from model import CLASS_NAMES, INPUT_SHAPE, PREPROCESSING, TASK, load_model  # noqa: E402
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+
+
+def as_batch(x: torch.Tensor, source: str) -> torch.Tensor:
+    """(INPUT_SHAPE) or (N, INPUT_SHAPE) -> (N, INPUT_SHAPE) float32."""
+    x = torch.as_tensor(x).float()
+    if tuple(x.shape) == tuple(INPUT_SHAPE):
+        x = x.unsqueeze(0)
+    if tuple(x.shape[1:]) != tuple(INPUT_SHAPE):
+        if x.dim() >= 1 and x[0].numel() == math.prod(INPUT_SHAPE):
+            return x.reshape(-1, *INPUT_SHAPE)
+        sys.exit(f"error: {source} holds shape {list(x.shape)}; the model takes {list(INPUT_SHAPE)}")
+    return x
+
+
+def read_csv(path: Path) -> torch.Tensor:
+    with open(path, newline="") as handle:
+        rows = [row for row in csv.reader(handle) if row]
+    drop = None
+    try:
+        [float(v) for v in rows[0]]
+    except ValueError:
+        header = [h.strip().lower() for h in rows.pop(0)]
+        drop = header.index("label") if "label" in header else None
+    values = [[float(v) for i, v in enumerate(row) if i != drop] for row in rows]
+    return torch.tensor(values)
+
+
+def read_image(path: Path) -> torch.Tensor:
+    from PIL import Image
+    from torchvision import transforms as T
+
+    channels, height, width = INPUT_SHAPE
+    prep = PREPROCESSING or {}
+    steps = []
+    if prep.get("resize"):
+        steps.append(T.Resize(prep["resize"], antialias=True))
+    steps += [T.Resize((height, width), antialias=True), T.ToTensor()]
+    if prep.get("mean"):
+        steps.append(T.Normalize(prep["mean"], prep["std"]))
+    with Image.open(path) as img:
+        image = img.convert("RGB" if channels == 3 else "L")
+    return T.Compose(steps)(image)
+
+
+def read(path: Path) -> torch.Tensor:
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        if len(INPUT_SHAPE) != 3:
+            sys.exit(f"error: {path} is an image, but the model takes {list(INPUT_SHAPE)}")
+        return as_batch(read_image(path), str(path))
+    if suffix == ".npy":
+        import numpy as np
+
+        return as_batch(torch.from_numpy(np.load(path, allow_pickle=False)), str(path))
+    if suffix == ".npz":
+        import numpy as np
+
+        with np.load(path, allow_pickle=False) as data:
+            return as_batch(torch.from_numpy(data["X"]), str(path))
+    if suffix in (".pt", ".pth"):
+        data = torch.load(path, map_location="cpu", weights_only=True)
+        return as_batch(data["X"] if isinstance(data, dict) else data, str(path))
+    if suffix == ".csv":
+        return as_batch(read_csv(path), str(path))
+    sys.exit(f"error: {path}: use .npy, .npz, .pt, .csv or an image file")
+
+
+def name_of(index: int) -> str:
+    return CLASS_NAMES[index] if CLASS_NAMES and index < len(CLASS_NAMES) else str(index)
+
+
+def describe(output: torch.Tensor) -> str:
+    if TASK == "regression":
+        return " ".join(f"{v:.6g}" for v in output.tolist())
+    probs = output.float().softmax(dim=-1)
+    p, index = probs.max(dim=-1)
+    if TASK == "token_classification":
+        return " ".join(name_of(i) for i in index.tolist())
+    return f"{name_of(int(index))} (p={float(p):.3f})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("inputs", nargs="+", type=Path, help="files to predict")
+    parser.add_argument("--weights", default="model.safetensors", help="weights file")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, mps")
+    args = parser.parse_args(argv)
+    model = load_model(args.weights, args.device)
+    for path in args.inputs:
+        if not path.is_file():
+            sys.exit(f"error: no file {path}")
+        x = read(path).to(args.device)
+        with torch.no_grad():
+            outputs = model(x).cpu()
+        for i, output in enumerate(outputs):
+            where = f"{path}[{i}]" if len(outputs) > 1 else str(path)
+            print(f"{where}: {describe(output)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+'''

@@ -1,0 +1,61 @@
+"""The exported folder's ``README.md``."""
+
+from __future__ import annotations
+
+from ftstudio.core.export.model_source import ModelInfo, one_line
+
+
+def readme_text(
+    name: str, info: ModelInfo, files: dict[str, str], torchscript: bool, weights_from: str
+) -> str:
+    """A short README: what each file is, and the three commands.
+
+    Parameters
+    ----------
+    name : str
+        The project's name.
+    info : ModelInfo
+        Shapes and task, as written into ``model.py``.
+    files : dict of str to str
+        File name -> one-line description, in the order to list them.
+    torchscript : bool
+        True when ``model.py`` loads its structure from ``model.ts``.
+    weights_from : str
+        Where the weights came from (a checkpoint path or the project's own initialisation).
+    """
+    example = "sample.npy" if len(info.input_shape) != 3 else "image.png"
+    listing = "\n".join(f"- `{f}`: {what}" for f, what in files.items())
+    note = (
+        "\nOne block of this project is a TorchScript file with no Python source, so the whole "
+        "model is exported as TorchScript (`model.ts`, traced in eval mode: dropout and "
+        "BatchNorm statistics stay as in evaluation, also in `train.py`).\n"
+        if torchscript
+        else ""
+    )
+    return f"""# {one_line(name)}: exported from FT Studio
+
+Plain PyTorch that runs without FT Studio: needs `torch`, `safetensors` (and `torchvision` for
+torchvision backbones or image inputs, `numpy` for .npy/.npz files).
+
+Input: one sample of shape `{list(info.input_shape)}` (batched as `(B, ...)`); task:
+`{info.task}`; output per sample: `{list(info.output_shape)}`. Weights: {weights_from}.
+{note}
+## Files
+
+{listing}
+
+## Commands
+
+```
+python predict.py {example}                      # predicted class / values per sample
+python train.py data.npz --epochs 5              # fine-tune on X, y; frozen blocks stay frozen
+python -c "from model import load_model; print(load_model())"
+```
+
+In your own code:
+
+```python
+from model import load_model, INPUT_SHAPE
+model = load_model("model.safetensors", device="cpu")  # eval mode
+```
+"""
