@@ -1,0 +1,140 @@
+"""train.py keeps frozen blocks frozen; exports carry trained weights; CLI and folder rules."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from export_helpers import run_script
+from safetensors.torch import load_file
+from train_helpers import digits_project
+
+from ftstudio.cli import main
+from ftstudio.core.blocks import layers
+from ftstudio.core.export import ExportError, export_project
+from ftstudio.core.templates import load_template
+from ftstudio.core.training.checkpoint import load_checkpoint
+
+pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
+
+
+def test_layers_module_has_no_ftstudio_imports_and_is_copied_verbatim(tmp_path):
+    source = Path(layers.__file__).read_text(encoding="utf-8")
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module or ""]
+        else:
+            continue
+        assert not any(n.split(".")[0] == "ftstudio" for n in names), names
+    export_project(load_template("seed-sequence"), tmp_path / "out")
+    assert (tmp_path / "out" / "layers.py").read_text(encoding="utf-8") == source
+
+
+@pytest.mark.parametrize(
+    ("template", "x_shape", "y_shape", "frozen_prefix"),
+    [
+        ("digits-transfer", (12, 1, 16, 16), (12,), "backbone."),
+        ("seed-sequence", (6, 100, 128), (6, 100), "encoder."),
+    ],
+)
+def test_train_script_keeps_frozen_blocks_bit_identical(
+    tmp_path, template, x_shape, y_shape, frozen_prefix
+):
+    folder = tmp_path / "out"
+    export_project(load_template(template), folder)
+    rng = np.random.default_rng(0)
+    data = tmp_path / "data.npz"
+    np.savez(data, X=rng.random(x_shape, dtype=np.float32), y=rng.integers(0, 5, y_shape))
+    done = run_script(
+        folder,
+        "train.py",
+        str(data),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--lr",
+        "0.01",
+        "--out",
+        str(tmp_path / "tuned.safetensors"),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "epoch 1/1: loss" in done.stdout
+    before = load_file(str(folder / "model.safetensors"))
+    after = load_file(str(tmp_path / "tuned.safetensors"))
+    assert before.keys() == after.keys()
+    frozen = [k for k in before if k.startswith(frozen_prefix)]
+    assert frozen  # weights and, for the CNN, BatchNorm running statistics
+    for key in frozen:
+        assert torch.equal(before[key], after[key]), key
+    assert not torch.equal(before["classifier.weight"], after["classifier.weight"])
+
+
+def test_export_after_training_carries_the_checkpoint_weights(tmp_path, capsys):
+    project = digits_project(tmp_path / "digits.ftproj")
+    run = tmp_path / "run"
+    assert main(["train", str(project), "--epochs", "1", "--out", str(run), "--quiet"]) == 0
+    ckpt = run / "checkpoints" / "last.pt"
+    out = tmp_path / "export"
+    assert main(["export", str(project), "--out", str(out), "--checkpoint", str(ckpt)]) == 0
+    printed = capsys.readouterr().out
+    assert "wrote model.py" in printed and "wrote model.safetensors" in printed
+    trained = load_checkpoint(ckpt)["model"]
+    exported = load_file(str(out / "model.safetensors"))
+    assert sorted(exported) == sorted(trained)
+    assert all(torch.equal(exported[k], trained[k]) for k in trained)
+
+
+def test_cli_user_errors_exit_1(tmp_path, capsys):
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    project = tmp_path / "p.ftproj"
+    assert main(["new", "--template", "seed-sequence", str(project)]) == 0
+    assert main(["export", str(project), "--out", str(busy)]) == 1
+    assert "not an earlier FT Studio export" in capsys.readouterr().err
+    assert (busy / "notes.txt").read_text() == "mine" and not (busy / "model.py").exists()
+    assert main(["export", str(tmp_path / "missing.ftproj"), "--out", str(tmp_path / "o")]) == 1
+    assert (
+        main(
+            [
+                "export",
+                str(project),
+                "--out",
+                str(tmp_path / "o"),
+                "--checkpoint",
+                str(tmp_path / "nope.pt"),
+            ]
+        )
+        == 1
+    )
+    assert "not found" in capsys.readouterr().err
+
+
+def test_re_export_replaces_an_earlier_export_and_drops_stale_files(tmp_path):
+    project = load_template("seed-sequence")
+    out = tmp_path / "out"
+    first = export_project(project, out, formats=("torchscript",))
+    assert (out / "model.ts").is_file() and first.mode == "code"
+    export_project(project, out)  # an earlier export: no overwrite needed
+    assert not (out / "model.ts").exists()
+    with pytest.raises(ExportError, match="Unknown export format 'tflite'"):
+        export_project(project, out, formats=("tflite",))
+
+
+def test_onnx_is_written_or_skipped_with_a_message(tmp_path):
+    import importlib.util
+
+    result = export_project(load_template("seed-sequence"), tmp_path / "out", formats=("onnx",))
+    if importlib.util.find_spec("onnx") is None:
+        assert "onnx" in result.skipped and "not installed" in result.skipped["onnx"]
+        assert not (tmp_path / "out" / "model.onnx").exists()
+        assert result.skipped["onnx"] in result.notes
+    else:
+        assert (tmp_path / "out" / "model.onnx").is_file() or "onnx" in result.skipped
+    assert (tmp_path / "out" / "model.py").is_file()
