@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 def run_app(project_path: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setOrganizationName("FT Studio")
+    app.setOrganizationName("ftstudio")  # settings and data under .../ftstudio/FT Studio
     app.setApplicationName("FT Studio")
     from ftstudio.gui.qt_main_window import QtMainWindow
 

@@ -45,6 +45,13 @@ class QtMainWindow(QMainWindow):
         self.undo = QUndoStack(self)
         self.model = QtStackModel(self.doc, self.undo, self)
         self.validator = QtValidator(lambda: self.doc.project, self)
+        try:
+            self._setup(recovery_dir)
+        except BaseException:  # never leave the validation thread running in a dead window
+            self.validator.shutdown()
+            raise
+
+    def _setup(self, recovery_dir: str | Path | None) -> None:
         self.files = QtProjectFiles(self, self.settings, recovery_dir)
         self._build_widgets()
         self.actions = build_actions(self)

@@ -1,6 +1,7 @@
 """The generated parameter form, and the QThread/QTimer leak check itself."""
 
-from PySide6.QtCore import QThread, QTimer
+import pytest
+from PySide6.QtCore import QSettings, QThread, QTimer
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QSpinBox
 
 from ftstudio.core import blocks
@@ -46,4 +47,19 @@ def test_leak_check_sees_running_timers_and_threads(leak_scan):
     timer.stop()
     thread.quit()
     thread.wait()
+    assert leak_scan() == []
+
+
+def test_a_window_that_fails_to_build_stops_its_validation_thread(
+    qtbot, tmp_path, monkeypatch, leak_scan
+):
+    from ftstudio.gui import qt_main_window
+
+    def broken(self):
+        raise RuntimeError("broken widget")
+
+    monkeypatch.setattr(qt_main_window.QtMainWindow, "_build_widgets", broken)
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)
+    with pytest.raises(RuntimeError, match="broken widget"):
+        qt_main_window.QtMainWindow(settings=settings, recovery_dir=tmp_path)
     assert leak_scan() == []
