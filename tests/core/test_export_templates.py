@@ -69,6 +69,9 @@ def test_resnet_export_has_preprocessing_and_torchscript(exports):
     assert 'torchvision.models.get_model("resnet18", weights=None)' in source
     assert "'mean': [0.485, 0.456, 0.406]" in source and "'resize': 256" in source
     assert torch.allclose(case["ran"]["y_ts"], case["ran"]["y"], atol=1e-5)
+    frozen = source.split("FROZEN = ")[1].split("]")[0]
+    assert '"backbone.model.bn1"' in frozen and '"backbone.model.layer3"' in frozen
+    assert "layer4" not in frozen  # the stage left trainable stays out
 
 
 def test_digits_export_states_classes_and_frozen_block(exports):
