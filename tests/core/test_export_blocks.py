@@ -8,6 +8,7 @@ import torch
 import torchvision
 from export_helpers import in_app_model, job, run_exported
 from safetensors.torch import save_file
+from tiny_nets import TinyNet
 
 from ftstudio.core import blocks
 from ftstudio.core import project as project_io
@@ -125,8 +126,6 @@ def _projects(tmp_path, torchscript_file):
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("blocks")
-    from conftest import TinyNet
-
     torch.manual_seed(0)
     script = tmp / "tiny.pt"
     torch.jit.save(torch.jit.script(TinyNet().eval()), str(script))
