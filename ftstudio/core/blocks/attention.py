@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from torch import nn
-
-from ftstudio.core.blocks import codegen, layers
+from ftstudio.core.blocks import codegen
 from ftstudio.core.blocks.registry import BlockType, Shape, register
 from ftstudio.core.errors import ShapeMismatch
 from ftstudio.core.params import Param
@@ -24,31 +22,15 @@ def _check_heads(title: str, dim: int, heads: int) -> None:
         )
 
 
-def _build_attention(p: dict[str, Any], s: Shape, _w: bool) -> nn.Module:
+def _attention(p: dict[str, Any], s: Shape) -> codegen.Call:
     _check_heads("Self-attention", s[-1], p["heads"])
-    return layers.SelfAttention(s[-1], p["heads"], p["dropout"], p["residual"], p["layer_norm"])
-
-
-def _attention_code(p: dict[str, Any], s: Shape) -> str:
     args = (s[-1], p["heads"], p["dropout"], p["residual"], p["layer_norm"])
-    return codegen.call("layers.SelfAttention", *args)
+    return codegen.make("layers.SelfAttention", *args)
 
 
-def _build_encoder(p: dict[str, Any], s: Shape, _w: bool) -> nn.Module:
+def _encoder(p: dict[str, Any], s: Shape) -> codegen.Call:
     _check_heads("Transformer encoder layer", s[-1], p["heads"])
-    return nn.TransformerEncoderLayer(
-        s[-1],
-        p["heads"],
-        p["ff_dim"],
-        p["dropout"],
-        activation=p["activation"],
-        batch_first=True,
-        norm_first=p["norm_first"],
-    )
-
-
-def _encoder_code(p: dict[str, Any], s: Shape) -> str:
-    return codegen.call(
+    return codegen.make(
         "nn.TransformerEncoderLayer",
         s[-1],
         p["heads"],
@@ -74,8 +56,7 @@ register(
             Param("layer_norm", "bool", True, "LayerNorm on the output"),
         ),
         accepts=("sequence",),
-        build=_build_attention,
-        code=_attention_code,
+        recipe=_attention,
     )
 )
 
@@ -95,7 +76,6 @@ register(
             Param("norm_first", "bool", True, "pre-norm (more stable) instead of post-norm"),
         ),
         accepts=("sequence",),
-        build=_build_encoder,
-        code=_encoder_code,
+        recipe=_encoder,
     )
 )

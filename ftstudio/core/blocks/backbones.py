@@ -200,7 +200,6 @@ register(
         ),
         accepts=("image",),
         build=_build_from_file,
-        exportable=False,  # not always: a TorchScript file has no code (see _from_file_code)
         code=_from_file_code,
     )
 )
@@ -214,14 +213,17 @@ def _require_file(path: str, title: str, remedy: str = "") -> None:
         )
 
 
+def _small_cnn(params: dict[str, Any], in_shape: Shape) -> codegen.Call:
+    pooled = params["output"] == "pooled"
+    return codegen.make("layers.SmallCNN", in_shape[0], params["width"], params["stages"], pooled)
+
+
 def _build_small_cnn(params: dict[str, Any], in_shape: Shape, load_weights: bool) -> nn.Module:
     if params["weights_file"]:
         _require_file(
             params["weights_file"], "Small CNN", ", or clear it to start from random weights"
         )
-    model = layers.SmallCNN(
-        in_shape[0], params["width"], params["stages"], params["output"] == "pooled"
-    )
+    model = _small_cnn(params, in_shape).build()
     if load_weights and params["weights_file"]:
         load_into(model, load_state_dict_file(params["weights_file"]), params["weights_file"])
     return model
@@ -247,8 +249,6 @@ register(
         ),
         accepts=("image",),
         build=_build_small_cnn,
-        code=lambda p, s: codegen.call(
-            "layers.SmallCNN", s[0], p["width"], p["stages"], p["output"] == "pooled"
-        ),
+        code=lambda p, s: _small_cnn(p, s).code(),
     )
 )

@@ -29,10 +29,7 @@ register(
             ),
         ),
         accepts=("vector", "sequence"),
-        build=lambda p, s, _w: layers.MLP(
-            s[-1], p["hidden"], p["layers"], p["activation"], p["dropout"], p["init"]
-        ),
-        code=lambda p, s: codegen.call(
+        recipe=lambda p, s: codegen.make(
             "layers.MLP", s[-1], p["hidden"], p["layers"], p["activation"], p["dropout"], p["init"]
         ),
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from torch import nn
-
 from ftstudio.core.blocks import codegen, layers
 from ftstudio.core.blocks.registry import BlockType, register
 from ftstudio.core.params import Param
@@ -18,8 +16,7 @@ register(
         description="(B, D) -> (B, classes) logits with one Linear layer.",
         params=(CLASSES,),
         accepts=("vector",),
-        build=lambda p, s, w: nn.Linear(s[0], p["classes"]),
-        code=lambda p, s: codegen.call("nn.Linear", s[0], p["classes"]),
+        recipe=lambda p, s: codegen.make("nn.Linear", s[0], p["classes"]),
     )
 )
 
@@ -38,10 +35,7 @@ register(
             Param("dropout", "float", 0.1, "dropout before the last Linear", 0.0, 0.95),
         ),
         accepts=("vector",),
-        build=lambda p, s, w: layers.MLPHead(
-            s[0], p["hidden"], p["classes"], p["activation"], p["dropout"]
-        ),
-        code=lambda p, s: codegen.call(
+        recipe=lambda p, s: codegen.make(
             "layers.MLPHead", s[0], p["hidden"], p["classes"], p["activation"], p["dropout"]
         ),
     )
@@ -55,8 +49,7 @@ register(
         description="(B, T, D) -> (B, T, classes): a class for every token of a sequence.",
         params=(CLASSES,),
         accepts=("sequence",),
-        build=lambda p, s, w: nn.Linear(s[-1], p["classes"]),
-        code=lambda p, s: codegen.call("nn.Linear", s[-1], p["classes"]),
+        recipe=lambda p, s: codegen.make("nn.Linear", s[-1], p["classes"]),
     )
 )
 
@@ -68,7 +61,6 @@ register(
         description="(B, D) -> (B, outputs) real values, trained with mean squared error.",
         params=(Param("outputs", "int", 1, "number of predicted values", 1, 100000),),
         accepts=("vector",),
-        build=lambda p, s, w: nn.Linear(s[0], p["outputs"]),
-        code=lambda p, s: codegen.call("nn.Linear", s[0], p["outputs"]),
+        recipe=lambda p, s: codegen.make("nn.Linear", s[0], p["outputs"]),
     )
 )

@@ -8,6 +8,7 @@ from typing import Any
 
 from torch import nn
 
+from ftstudio.core.blocks import codegen
 from ftstudio.core.errors import ShapeMismatch, UnknownBlockTypeError
 from ftstudio.core.params import Param, resolve_params
 
@@ -50,7 +51,9 @@ class BlockType:
     ``code(params, in_shape)`` is the same module as a Python expression with literal
     arguments, for exported ``model.py`` files (see :mod:`ftstudio.core.blocks.codegen`); it
     returns None when this configuration cannot be written as code (a TorchScript file).
-    Keep it next to ``build`` so that the two stay in sync.
+
+    Most types give only ``recipe(params, in_shape) -> codegen.Call``: ``build`` and ``code``
+    then both come from it, so the app's module and the exported one cannot drift apart.
     """
 
     name: str
@@ -59,10 +62,20 @@ class BlockType:
     description: str
     params: tuple[Param, ...]
     accepts: tuple[str, ...]
-    build: Callable[[dict[str, Any], Shape, bool], nn.Module]
+    build: Callable[[dict[str, Any], Shape, bool], nn.Module] | None = None
     preprocessing: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
-    exportable: bool = True
     code: Callable[[dict[str, Any], Shape], str | None] | None = None
+    recipe: Callable[[dict[str, Any], Shape], codegen.Call] | None = None
+
+    def __post_init__(self) -> None:
+        recipe = self.recipe
+        if recipe is not None:
+            if self.build is None:
+                object.__setattr__(self, "build", lambda p, s, _w: recipe(p, s).build())
+            if self.code is None:
+                object.__setattr__(self, "code", lambda p, s: recipe(p, s).code())
+        if self.build is None:
+            raise ValueError(f"block type '{self.name}' needs a build function or a recipe")
 
     def resolve(self, params: dict[str, Any], where: str = "") -> dict[str, Any]:
         return resolve_params(self.params, params, where or f"block '{self.title}'")
