@@ -16,6 +16,14 @@ from ftstudio.core.errors import ShapeMismatch, WeightsUnavailableError
 from ftstudio.core.params import Param
 from ftstudio.core.weights import load_into, load_state_dict_file, load_torchvision_weights
 
+OUTPUT = Param(
+    "output",
+    "choice",
+    "pooled",
+    "pooled feature vector, or the last feature map",
+    choices=("pooled", "feature_map"),
+)
+
 # Classifiers without a Linear head or with auxiliary outputs do not fit the block contract.
 _EXCLUDED = {"squeezenet1_0", "squeezenet1_1", "googlenet", "inception_v3"}
 
@@ -116,13 +124,7 @@ register(
                 "",
                 "local .safetensors/.pt/.pth file when weights is 'file'",
             ),
-            Param(
-                "output",
-                "choice",
-                "pooled",
-                "pooled feature vector, or the last feature map",
-                choices=("pooled", "feature_map"),
-            ),
+            OUTPUT,
         ),
         accepts=("image",),
         build=_build_torchvision,
@@ -190,13 +192,7 @@ register(
                 "'torchscript', or the torchvision architecture the state dict belongs to",
                 choices=("torchscript", *torchvision_architectures()),
             ),
-            Param(
-                "output",
-                "choice",
-                "pooled",
-                "for state dicts: pooled vector or feature map",
-                choices=("pooled", "feature_map"),
-            ),
+            OUTPUT,
         ),
         accepts=("image",),
         build=_build_from_file,
@@ -238,13 +234,7 @@ register(
         params=(
             Param("width", "int", 32, "channels of the first stage (doubles each stage)", 4, 512),
             Param("stages", "int", 3, "number of stages; each halves height and width", 1, 6),
-            Param(
-                "output",
-                "choice",
-                "pooled",
-                "pooled feature vector, or the last feature map",
-                choices=("pooled", "feature_map"),
-            ),
+            OUTPUT,
             Param("weights_file", "path", "", "optional .safetensors/.pt state dict for this CNN"),
         ),
         accepts=("image",),
