@@ -42,9 +42,8 @@ def build_actions(window) -> dict[str, QAction]:
         "validate": _action(
             window, "&Validate", window.validator.request, "F5", sp.SP_DialogApplyButton
         ),
-        "export": _action(window, "&Export…", lambda: None, "Ctrl+E", tip="Export (wired later)"),
+        "export": window.exporter.action,
     }
-    a["export"].setEnabled(False)
     a["undo"] = window.undo.createUndoAction(window, "&Undo")
     a["undo"].setShortcut(QKeySequence.Undo)
     a["undo"].setIcon(window.style().standardIcon(sp.SP_ArrowBack))
@@ -61,13 +60,15 @@ def build_actions(window) -> dict[str, QAction]:
     file_menu.addMenu(recent)
     file_menu.addActions([a["save"], a["save_as"]])
     file_menu.addSeparator()
+    file_menu.addAction(a["export"])
+    file_menu.addSeparator()
     file_menu.addAction(a["quit"])
     edit_menu = menu.addMenu("&Edit")
     edit_menu.addActions([a["undo"], a["redo"]])
     edit_menu.addSeparator()
     edit_menu.addActions([a["delete"], a["duplicate"], a["move_up"], a["move_down"]])
     model_menu = menu.addMenu("&Model")
-    model_menu.addActions([a["validate"], a["export"]])
+    model_menu.addAction(a["validate"])
     window.view_menu = menu.addMenu("&View")
 
     toolbar = window.addToolBar("Main")

@@ -5,7 +5,13 @@ Tests pass a fake with the same methods, so no test ever blocks on a modal dialo
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
+
+if TYPE_CHECKING:
+    from ftstudio.core.export import ExportResult
+    from ftstudio.gui.qt_export_dialog import ExportOptions, ExportRequest
 
 PROJECT_FILTER = "FT Studio projects (*.ftproj)"
 
@@ -51,3 +57,33 @@ class QtDialogs:
             QMessageBox.Yes,
         )
         return answer == QMessageBox.Yes
+
+    def ask_export(self, options: ExportOptions) -> ExportRequest | None:
+        """The export dialog: folder, weights, formats; None when cancelled."""
+        from ftstudio.gui.qt_export_dialog import QtExportDialog
+
+        dialog = QtExportDialog(options, self.parent)
+        try:
+            return dialog.request() if dialog.exec() == QDialog.Accepted else None
+        finally:
+            dialog.deleteLater()
+
+    def ask_overwrite(self, folder: str) -> bool:
+        answer = QMessageBox.question(
+            self.parent,
+            "Write into this folder?",
+            f"“{folder}” is not empty and is not an earlier FT Studio export. Write the export "
+            "into it anyway? Files with the same names are replaced; other files stay.",
+            QMessageBox.Yes | QMessageBox.No,
+            QMessageBox.No,
+        )
+        return answer == QMessageBox.Yes
+
+    def show_export_result(self, result: ExportResult, project_name: str) -> None:
+        from ftstudio.gui.qt_export_dialog import QtExportResultDialog
+
+        dialog = QtExportResultDialog(result, project_name, self.parent)
+        try:
+            dialog.exec()
+        finally:
+            dialog.deleteLater()

@@ -13,6 +13,7 @@ from ftstudio.core.project import Project
 from ftstudio.gui.qt_actions import build_actions
 from ftstudio.gui.qt_commands import QtInsertBlock, QtMoveBlock, QtRemoveBlock
 from ftstudio.gui.qt_dialogs import QtDialogs
+from ftstudio.gui.qt_export import QtExporter
 from ftstudio.gui.qt_icons import app_icon
 from ftstudio.gui.qt_palette import QtPalette
 from ftstudio.gui.qt_project_files import QtProjectFiles, starter_project
@@ -91,6 +92,11 @@ class QtMainWindow(QMainWindow):
         self.status = QtStatusBar()
         self.setStatusBar(self.status)
         self.training.message.connect(self.status.showMessage)
+        self.exporter = QtExporter(self)
+        self.exporter.message.connect(self.status.showMessage)
+        self.validator.reportReady.connect(self.exporter.set_report)
+        self.training.runningChanged.connect(self.exporter.set_training_running)
+        self.training.runner.finished.connect(self.exporter.run_finished)
 
     def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
         dock = QDockWidget(title, self, objectName=name)
@@ -126,6 +132,8 @@ class QtMainWindow(QMainWindow):
         self.properties.show_block(self.model.block_row(current))
 
     def _on_event(self, event: str, info: dict) -> None:
+        if event == "reset":
+            self.exporter.project_replaced()
         if event in EDIT_EVENTS:
             self.validator.request()
             self.files.edited()
@@ -205,8 +213,9 @@ class QtMainWindow(QMainWindow):
         event.accept()
 
     def shutdown(self) -> None:
-        """Stop a training run (joining its thread), the validation thread and timers, and
-        drop the recovery file."""
+        """Stop a training run (joining its thread), wait for an export, stop the validation
+        thread and timers, and drop the recovery file."""
         self.training.shutdown()
+        self.exporter.shutdown()
         self.validator.shutdown()
         self.files.shutdown()

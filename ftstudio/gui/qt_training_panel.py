@@ -92,6 +92,7 @@ class QtTrainingPanel(QWidget):
     """``message(text, ms)`` goes to the status bar; the window connects it."""
 
     message = Signal(str, int)
+    runningChanged = Signal(bool)  # a run started (True) or ended (False)
 
     def __init__(self, doc: StackDocument, undo: QUndoStack, parent: QWidget | None = None):
         super().__init__(parent)
@@ -222,6 +223,7 @@ class QtTrainingPanel(QWidget):
         self.runner.start(project, overrides, self.run_dir)
         self.pause_action.setText("&Pause")
         self._update_state()
+        self.runningChanged.emit(True)
         self.message.emit(f"Training {project.name}…", MESSAGE_MS)
         return True
 
@@ -316,5 +318,6 @@ class QtTrainingPanel(QWidget):
             self.progress.setFormat("Stopped")
         self.pause_action.setText("&Pause")
         self._update_state()
+        self.runningChanged.emit(False)
         if self.last_error is not None:
             self.state.setText("The run failed; see the message below.")

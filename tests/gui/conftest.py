@@ -60,6 +60,11 @@ class FakeDialogs:
         self.file_choice: str | None = None
         self.errors: list[tuple[str, str]] = []
         self.asked: list[str] = []
+        # export: an ExportRequest, None (cancel) or a function of the ExportOptions
+        self.export_answer = None
+        self.export_options = None  # the ExportOptions last offered
+        self.overwrite_answer = False
+        self.export_results: list = []
 
     def ask_save_changes(self, name):
         self.asked.append("save_changes")
@@ -81,6 +86,19 @@ class FakeDialogs:
     def offer_recovery(self, saved_at):
         self.asked.append("recovery")
         return self.recovery_answer
+
+    def ask_export(self, options):
+        self.asked.append("export")
+        self.export_options = options
+        answer = self.export_answer
+        return answer(options) if callable(answer) else answer
+
+    def ask_overwrite(self, folder):
+        self.asked.append("overwrite")
+        return self.overwrite_answer
+
+    def show_export_result(self, result, project_name):
+        self.export_results.append(result)
 
 
 @pytest.fixture
