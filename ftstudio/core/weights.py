@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import pickle
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,14 @@ from ftstudio.core.errors import WeightsUnavailableError
 
 STATE_DICT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin")
 DOWNLOAD_TIMEOUT_S = 20.0
+
+
+def describe_load_failure(exc: Exception) -> str:
+    """A short reason for a failed safe load, without torch's advice to turn safety off."""
+    if isinstance(exc, pickle.UnpicklingError):
+        return "it holds Python objects besides tensors, and FT Studio never unpickles code"
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
@@ -32,8 +41,8 @@ def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear message
         raise WeightsUnavailableError(
-            f"Could not read weights from {path}: {exc}. FT Studio reads .safetensors files and "
-            "plain state dicts saved with torch.save (loaded with weights_only=True)."
+            f"Could not read weights from {path}: {describe_load_failure(exc)}. FT Studio reads "
+            ".safetensors files and plain state dicts, e.g. torch.save(model.state_dict(), path)."
         ) from exc
     for key in ("state_dict", "model", "model_state_dict"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):

@@ -9,10 +9,10 @@ from safetensors.torch import save_file
 
 from ftstudio.core import blocks
 from ftstudio.core.builder import BuildError, build_model
-from ftstudio.core.errors import WeightsUnavailableError
+from ftstudio.core.errors import FTStudioError, WeightsUnavailableError
 from ftstudio.core.project import InputSpec, Project, TaskSpec, make_block
 from ftstudio.core.shapes import validate
-from ftstudio.core.weights import hub_cache_file
+from ftstudio.core.weights import hub_cache_file, load_state_dict_file
 
 # torch.jit is deprecated in favour of torch.export, but users still have TorchScript files.
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:FutureWarning")
@@ -151,7 +151,7 @@ class NotATensor:
 def test_pickled_objects_are_refused(tmp_path):
     path = tmp_path / "evil.pt"
     torch.save({"conv1.weight": torch.zeros(1), "payload": NotATensor()}, path)
-    with pytest.raises(WeightsUnavailableError, match="weights_only=True"):
+    with pytest.raises(WeightsUnavailableError, match="never unpickles code"):
         build_backbone("backbone_from_file", path=str(path), architecture="resnet18")
 
 
@@ -189,3 +189,16 @@ def test_validation_reports_a_missing_weights_file_and_sees_it_appear(tmp_path, 
         torch.save(marked_resnet18_state(), missing)
     report = validate(project)  # the cache must not remember the missing file
     assert report.ok, report.issue
+
+
+def test_a_pickled_module_is_refused_without_advising_unsafe_loading(tmp_path):
+    from ftstudio.core.training.checkpoint import load_checkpoint
+
+    path = tmp_path / "whole_model.pt"
+    torch.save(torch.nn.Linear(2, 2), path)
+    for load in (load_state_dict_file, load_checkpoint):
+        with pytest.raises(FTStudioError) as info:
+            load(path)
+        message = str(info.value)
+        assert "never unpickles code" in message
+        assert "weights_only=False" not in message

@@ -32,7 +32,8 @@ def previous_files(out_dir: Path, overwrite: bool) -> list[str]:
     if listed is None and not overwrite:
         raise ExportError(
             f"{out_dir} is not empty and is not an earlier FT Studio export. Choose an empty "
-            "or new folder, or pass overwrite (--overwrite) to write into it anyway."
+            "or new folder, or allow writing into it anyway (the window asks; on the command line "
+            "add --overwrite)."
         )
     return [f for f in listed or [] if isinstance(f, str) and "/" not in f and "\\" not in f]
 

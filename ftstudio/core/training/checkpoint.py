@@ -12,6 +12,7 @@ import torch
 
 from ftstudio.core.errors import TrainingError
 from ftstudio.core.project import atomic_write_bytes
+from ftstudio.core.weights import describe_load_failure
 
 FORMAT = "ftstudio-checkpoint"
 
@@ -62,7 +63,8 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - damaged or foreign file
         raise TrainingError(
-            f"Cannot read the checkpoint {path}: {exc}. It may be damaged or from another tool."
+            f"Cannot read the checkpoint {path}: {describe_load_failure(exc)}. It may be damaged "
+            "or from another tool."
         ) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise TrainingError(f"{path} is not an FT Studio checkpoint.")
