@@ -21,6 +21,16 @@ from ftstudio.core.errors import FTStudioError
 log = logging.getLogger(__name__)
 
 
+def end_worker_thread(worker: QObject) -> None:
+    """Called by a worker at the end of its job, on its own thread: hand the worker back to
+    the GUI thread (so it is deleted there) and stop the thread's event loop."""
+    thread = QThread.currentThread()
+    app = QCoreApplication.instance()
+    if app is not None:
+        worker.moveToThread(app.thread())
+    thread.quit()
+
+
 class QtCallWorker(QObject):
     """Calls ``fn()`` once in :meth:`run`; lives in the task's QThread."""
 
@@ -44,11 +54,7 @@ class QtCallWorker(QObject):
         else:
             self.succeeded.emit(value)
         finally:
-            thread = QThread.currentThread()
-            app = QCoreApplication.instance()
-            if app is not None:  # hand the worker back so it is deleted on the GUI thread
-                self.moveToThread(app.thread())
-            thread.quit()
+            end_worker_thread(self)
 
 
 class QtBackgroundTask(QObject):

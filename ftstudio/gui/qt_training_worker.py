@@ -15,11 +15,12 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ftstudio.core.errors import FTStudioError
 from ftstudio.core.project import Project
 from ftstudio.core.training import Callback, TrainControl, train_project
+from ftstudio.gui.qt_background import end_worker_thread
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.05  # at most 20 progress signals a second, however small the batches
@@ -101,11 +102,7 @@ class QtTrainingWorker(QObject):
             log.error("training failed:\n%s", traceback.format_exc())
             callback.on_error(f"Training failed unexpectedly: {type(exc).__name__}: {exc}")
         finally:
-            thread = QThread.currentThread()
-            app = QCoreApplication.instance()
-            if app is not None:  # hand the worker back so it is deleted on the GUI thread
-                self.moveToThread(app.thread())
-            thread.quit()
+            end_worker_thread(self)
 
 
 class QtTrainingRunner(QObject):
