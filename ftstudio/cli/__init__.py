@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 COMMANDS = {
@@ -65,9 +66,29 @@ def open_window(argv: list[str]) -> int:
         "project", nargs="?", help=".ftproj file to open (default: the starter project)"
     )
     args = parser.parse_args(argv)
+    problem = missing_display()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     try:
         from ftstudio.gui.app import run_app
     except ImportError as exc:
         print(f"error: the window cannot start: {exc}", file=sys.stderr)
         return 1
     return run_app(args.project)
+
+
+def missing_display() -> str | None:
+    """Why the window cannot open here (Linux without X11/Wayland), or None.
+
+    Qt aborts the process in that case; saying so first is kinder.
+    """
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "no display found (DISPLAY and WAYLAND_DISPLAY are unset), so the window cannot open. "
+        "Run it from a desktop session, or use the commands that need no display: "
+        "ftstudio validate / train / evaluate / export (see ftstudio --help)."
+    )
