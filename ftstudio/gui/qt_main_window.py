@@ -63,7 +63,8 @@ class QtMainWindow(QMainWindow):
         self.validator.reportReady.connect(self._show_report)
         self.validator.failed.connect(self.statusBar().showMessage)
         self.setAcceptDrops(True)
-        self.resize(1280, 760)
+        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)  # palette keeps full height
+        self.resize(1360, 860)
         self._restore_layout()
         self.update_title()
         self.validator.request()
