@@ -7,6 +7,7 @@ class FTStudioError(Exception):
     """Base class: the message says what went wrong, where, and what to do."""
 
     def __init__(self, message: str):
+        message = _strip_worker_traceback(message, type(self))
         super().__init__(message)
         self.message = message
 
@@ -50,3 +51,20 @@ class DataError(FTStudioError):
 
 class TrainingError(FTStudioError):
     """Training stopped because of a problem the user can act on."""
+
+
+_WORKER_PREFIX = "Caught "
+_WORKER_TRACEBACK = "\nOriginal Traceback (most recent call last):"
+
+
+def _strip_worker_traceback(message: str, cls: type) -> str:
+    """The user's message inside a DataLoader worker's re-raise, without the traceback.
+
+    A worker process re-raises our errors as ``cls("Caught X in DataLoader worker process 0.
+    Original Traceback ... module.X: <message>")``; the user must see only ``<message>``.
+    """
+    if not message.startswith(_WORKER_PREFIX) or _WORKER_TRACEBACK not in message:
+        return message
+    marker = f"{cls.__module__}.{cls.__qualname__}: "
+    _, found, tail = message.rpartition(marker)
+    return tail.rstrip("\n") if found else message

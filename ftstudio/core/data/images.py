@@ -92,5 +92,8 @@ class ImageFolderDataset(Dataset):
             with Image.open(path) as img:
                 image = img.convert(self.mode)
         except OSError as exc:
-            raise DataError(f"Cannot read the image {path}: {exc}") from None
+            raise DataError(
+                f"Cannot read the image {path}: {exc}. Replace the file or remove it from the "
+                "image folder."
+            ) from None
         return self.transform(image), label
