@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
+    QApplication,
     QFormLayout,
     QFrame,
     QLabel,
@@ -102,7 +103,19 @@ class QtProperties(QWidget):
         if issue.fix:
             self.fix_button.setText(f"Insert suggested block: {blocks.get(issue.fix).title}")
 
+    def _focused_param(self) -> str | None:
+        """objectName of the form editor holding the keyboard focus, if any."""
+        widget = QApplication.focusWidget()
+        while widget is not None and widget is not self.form:
+            if widget.objectName().startswith("param_"):
+                return widget.objectName()
+            widget = widget.parentWidget()
+        return None
+
     def _rebuild(self) -> None:
+        # a commit on Tab rebuilds the form while focus is already on the next editor:
+        # give that focus back to the same editor in the new form (keyboard-only use)
+        focused = self._focused_param() if self.form is not None else None
         if self.form is not None:
             self.form.hide()
             self.form.deleteLater()
@@ -132,6 +145,9 @@ class QtProperties(QWidget):
                 form.addRow(label, editor)
         self.form_layout.addWidget(self.form)
         self._show_issue()
+        target = self.form.findChild(QWidget, focused) if focused else None
+        if target is not None:
+            target.setFocus(Qt.TabFocusReason)
 
     # ------------------------------------------------------------ edits
 
