@@ -62,6 +62,23 @@ def load_into(
     ignore_unexpected: tuple[str, ...] = (),
 ) -> None:
     """Load ``state`` into ``module``; report mismatched keys and shapes by name."""
+    problems = state_dict_mismatch(module, state, ignore_missing, ignore_unexpected)
+    if problems:
+        raise WeightsUnavailableError(
+            f"The weights in {source} do not match the model ({problems}). "
+            "Pick the architecture the file was saved from, or a file saved from this one."
+        )
+    own = module.state_dict()
+    module.load_state_dict({k: v for k, v in state.items() if k in own}, strict=False)
+
+
+def state_dict_mismatch(
+    module: nn.Module,
+    state: dict[str, torch.Tensor],
+    ignore_missing: tuple[str, ...] = (),
+    ignore_unexpected: tuple[str, ...] = (),
+) -> str:
+    """Missing, unexpected and wrong-shape keys of ``state`` for ``module``, named ('' if none)."""
     own = module.state_dict()
     missing = [k for k in own if k not in state and not k.startswith(ignore_missing or ("\0",))]
     unexpected = [
@@ -72,19 +89,14 @@ def load_into(
         for k in own
         if k in state and state[k].shape != own[k].shape
     ]
-    if missing or unexpected or wrong:
-        parts = []
-        if missing:
-            parts.append(f"missing {len(missing)}: {_names(missing)}")
-        if unexpected:
-            parts.append(f"unexpected {len(unexpected)}: {_names(unexpected)}")
-        if wrong:
-            parts.append(f"wrong shape {len(wrong)}: {_names(wrong)}")
-        raise WeightsUnavailableError(
-            f"The weights in {source} do not match the model ({'; '.join(parts)}). "
-            "Pick the architecture the file was saved from, or a file saved from this one."
-        )
-    module.load_state_dict({k: v for k, v in state.items() if k in own}, strict=False)
+    parts = []
+    if missing:
+        parts.append(f"missing {len(missing)}: {_names(missing)}")
+    if unexpected:
+        parts.append(f"unexpected {len(unexpected)}: {_names(unexpected)}")
+    if wrong:
+        parts.append(f"wrong shape {len(wrong)}: {_names(wrong)}")
+    return "; ".join(parts)
 
 
 def _names(keys: list[str], limit: int = 5) -> str:

@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from ftstudio.core.errors import TrainingError
 from ftstudio.core.project import atomic_write_bytes
-from ftstudio.core.weights import describe_load_failure
+from ftstudio.core.weights import describe_load_failure, state_dict_mismatch
 
 FORMAT = "ftstudio-checkpoint"
 
@@ -74,3 +75,21 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
 def model_weights(path: str | Path) -> dict[str, torch.Tensor]:
     """Only the model's state dict from a checkpoint."""
     return load_checkpoint(path)["model"]
+
+
+def load_model_state(model: nn.Module, state: dict[str, torch.Tensor], path: str | Path) -> None:
+    """Load a checkpoint's model state into ``model``, naming the keys that do not fit.
+
+    Raises
+    ------
+    TrainingError
+        The checkpoint was trained from another project (missing, unexpected or wrong-shape
+        keys, each named).
+    """
+    problems = state_dict_mismatch(model, state)
+    if problems:
+        raise TrainingError(
+            f"The checkpoint {path} does not fit this project's model ({problems}). Use it "
+            "with the project it was trained from, or train this project first."
+        )
+    model.load_state_dict(state)

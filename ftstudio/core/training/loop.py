@@ -192,13 +192,14 @@ class _Run:
 
     def restore(self, path: str | Path) -> None:
         state = ckpt.load_checkpoint(path)
+        ckpt.load_model_state(self.model, state["model"], path)
         try:
-            self.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
         except (RuntimeError, ValueError, KeyError) as exc:
             raise TrainingError(
-                f"The checkpoint {path} does not fit this project's model: "
-                f"{str(exc).splitlines()[0]}. Resume with the project it was trained from."
+                f"The optimizer state in the checkpoint {path} does not fit this project's "
+                f"trainable blocks ({str(exc).splitlines()[0]}); freezing or lr_scale changed "
+                "since it was saved. Restore those settings, or train from the start."
             ) from None
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])

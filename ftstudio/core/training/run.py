@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader
 
 from ftstudio.core.builder import build_model, parameter_groups
 from ftstudio.core.data import DataBundle, load_data
-from ftstudio.core.errors import DataError, TrainingError
+from ftstudio.core.errors import DataError
 from ftstudio.core.project import Project
 from ftstudio.core.shapes import validate
 from ftstudio.core.training import checkpoint as ckpt
@@ -138,13 +138,7 @@ def evaluate_project(
     data = load_data(project)
     shape = tuple(project.input.shape) if project.input.shape else data.sample_shape
     model = build_model(project, input_shape=shape, load_weights=False)
-    try:
-        model.load_state_dict(ckpt.model_weights(checkpoint))
-    except RuntimeError as exc:
-        raise TrainingError(
-            f"The checkpoint {checkpoint} does not fit this project's model: "
-            f"{str(exc).splitlines()[0]}."
-        ) from None
+    ckpt.load_model_state(model, ckpt.model_weights(checkpoint), checkpoint)
     dev = resolve_device(config.device, dist_info().local_rank)
     model.to(dev)
     dataset = data.val if data.val is not None and len(data.val) else data.train
