@@ -100,8 +100,9 @@ class QtProperties(QWidget):
             return
         self.issue_label.setText(issue.message)
         self.fix_button.setVisible(bool(issue.fix) and self.row >= 0)
-        if issue.fix:
-            self.fix_button.setText(f"Insert suggested block: {blocks.get(issue.fix).title}")
+        if issue.fix:  # the message names the block; a long title here widened the dock
+            title = blocks.get(issue.fix).title
+            self.fix_button.setToolTip(f"Insert '{title}' before this block (undoable)")
 
     def _focused_param(self) -> str | None:
         """objectName of the form editor holding the keyboard focus, if any."""

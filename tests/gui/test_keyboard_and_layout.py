@@ -33,3 +33,23 @@ def test_tab_after_an_edit_moves_to_the_next_field(window, qtbot, settle):
     settle(window)
     assert window.doc.blocks[0].params["layers"] == 3
     assert focused_editor_name() == "param_activation"
+
+
+def test_the_fix_button_fits_the_properties_dock(window, qtbot, settle):
+    window.show()
+    qtbot.waitExposed(window)
+    window.model.insert_type(1, "sequence_pool")  # attention now gets (B, 64)
+    settle(window)
+    window.stack_view.select_row(2)
+    props = window.properties
+    qtbot.waitUntil(props.fix_button.isVisible)
+    assert "Sequence from vector" in props.fix_button.text() + props.fix_button.toolTip()
+    # a user can narrow the dock; a long block title must not push the form sideways
+    window.resizeDocks([window.properties_dock], [240], Qt.Horizontal)
+    scroll = window.properties_dock.widget()
+    qtbot.waitUntil(lambda: window.properties_dock.width() <= 250)
+    assert props.minimumSizeHint().width() <= scroll.viewport().width()
+    qtbot.waitUntil(lambda: scroll.horizontalScrollBar().maximum() == 0)
+    props.fix_button.click()
+    settle(window)
+    assert window.validator.report.ok
