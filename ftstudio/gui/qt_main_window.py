@@ -88,7 +88,10 @@ class QtMainWindow(QMainWindow):
         self.training_dock = self._dock(
             "Training", "trainingDock", self.training, Qt.BottomDockWidgetArea
         )
-        self.resizeDocks([self.palette_dock, self.properties_dock], [210, 330], Qt.Horizontal)
+        palette_width = max(210, self.palette.preferred_width())  # no elided block names
+        self.resizeDocks(
+            [self.palette_dock, self.properties_dock], [palette_width, 330], Qt.Horizontal
+        )
         self.resizeDocks([self.training_dock], [300], Qt.Vertical)
         self.status = QtStatusBar()
         self.setStatusBar(self.status)

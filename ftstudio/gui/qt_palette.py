@@ -97,6 +97,14 @@ class QtPalette(QWidget):
         self.proxy.setFilterFixedString(text)
         self.view.expandAll()
 
+    def preferred_width(self) -> int:
+        """Width that shows every block title unelided (the tree's column, plus room for
+        the frame, the margins and a vertical scroll bar)."""
+        view = self.view
+        extra = 2 * view.frameWidth() + view.verticalScrollBar().sizeHint().width()
+        margins = self.layout().contentsMargins()
+        return view.sizeHintForColumn(0) + extra + margins.left() + margins.right()
+
     def visible_types(self) -> list[str]:
         out = []
         for g in range(self.proxy.rowCount()):

@@ -53,3 +53,20 @@ def test_the_fix_button_fits_the_properties_dock(window, qtbot, settle):
     props.fix_button.click()
     settle(window)
     assert window.validator.report.ok
+
+
+def test_palette_shows_block_titles_unelided(window, qtbot):
+    window.show()
+    qtbot.waitExposed(window)
+    view = window.palette.view
+    qtbot.waitUntil(lambda: view.viewport().width() >= view.sizeHintForColumn(0))
+    titles = [view.model().index(r, 0, g).data() for g, r in _type_rows(view.model())]
+    assert "Channel projection (1x1 conv)" in titles
+    assert "Transformer encoder layer" in titles
+
+
+def _type_rows(model):
+    for g in range(model.rowCount()):
+        group = model.index(g, 0)
+        for r in range(model.rowCount(group)):
+            yield group, r
