@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 from torch.utils.data import DataLoader, Dataset
 
 from ftstudio.core.errors import DataError
@@ -65,3 +66,58 @@ def test_a_checkpoint_from_another_model_names_the_keys_that_do_not_fit(tmp_path
     )
     err = capsys.readouterr().err
     assert code == 1 and "wrong shape" in err
+
+
+def _load(path):
+    from ftstudio.core import project as project_io
+    from ftstudio.core.data import load_data
+
+    return load_data(project_io.load(path))
+
+
+def test_csv_labels_given_as_names_become_classes_in_sorted_order(tmp_path):
+    names = ["dog", "cat", "émeu"]
+    rows = "a,b,label\n" + "".join(f"{i},{i % 3},{names[i % 3]}\n" for i in range(12))
+    data = _load(_csv_project(tmp_path, rows, val_fraction=0.25))
+    assert data.class_names == ["cat", "dog", "émeu"]
+    x, y = data.train.tensors
+    assert y.dtype == torch.long
+    assert torch.equal(y, torch.tensor([[1, 0, 2][int(b)] for b in x[:, 1]]))
+
+
+def test_a_validation_csv_maps_class_names_like_the_training_csv(tmp_path):
+    (tmp_path / "val.csv").write_text("a,b,label\n1,1,dog\n2,2,cat\n")
+    rows = "a,b,label\n" + "".join(f"{i},0,{['cat', 'dog', 'emu'][i % 3]}\n" for i in range(6))
+    data = _load(_csv_project(tmp_path, rows, validation={"path": "val.csv"}))
+    assert data.val.tensors[1].tolist() == [1, 0]
+    (tmp_path / "val.csv").write_text("a,b,label\n1,1,dog\n2,2,wolf\n")
+    with pytest.raises(DataError, match="'wolf' in column 'label' are not among the training"):
+        _load(tmp_path / "p.ftproj")
+
+
+def test_an_empty_or_text_feature_cell_names_its_line_and_column(tmp_path):
+    with pytest.raises(DataError, match=r"line 3, column 'b' is empty\. Feature columns"):
+        _load(_csv_project(tmp_path, "a,b,label\n1,2,0\n3,,1\n"))
+    with pytest.raises(DataError, match=r"line 2, column 'a' holds 'x', not a number"):
+        _load(_csv_project(tmp_path, "a,b,label\nx,2,0\n3,4,1\n"))
+
+
+def test_nan_features_or_targets_are_refused_before_training(tmp_path):
+    import numpy as np
+    from train_helpers import write_project
+
+    with pytest.raises(DataError, match="NaN or infinite values, the first at line 3"):
+        _load(_csv_project(tmp_path, "a,b,label\n1,2,0\n3,nan,1\n4,inf,1\n"))
+    x = np.zeros((5, 2), np.float32)
+    y = np.arange(5, dtype=np.float32)
+    y[3] = np.nan
+    np.savez(tmp_path / "t.npz", X=x, y=y)
+    path = write_project(
+        tmp_path / "r.ftproj",
+        [{"id": "out", "type": "linear_projection", "params": {"features": 1}}],
+        [2],
+        {"kind": "regression", "num_outputs": 1},
+        {"source": "tensor-file", "path": "t.npz"},
+    )
+    with pytest.raises(DataError, match="NaN or infinite targets, the first at sample 3"):
+        _load(path)

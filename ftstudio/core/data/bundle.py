@@ -51,7 +51,11 @@ def _first_label(project) -> str:
 
 
 def _read(
-    project, config: DataConfig, shape: tuple[int, ...] | None, task: str
+    project,
+    config: DataConfig,
+    shape: tuple[int, ...] | None,
+    task: str,
+    classes: list[str] | None = None,
 ) -> tuple[Any, Any, list[str]]:
     """(X, y, class names) for in-memory sources, or (items, None, names) for image folders."""
     path = project.resolve_path(config.path) if config.path else ""
@@ -61,10 +65,10 @@ def _read(
         x, y = builtin.synthetic_sequence(config.samples, config.seed)
         return x, y, [str(i) for i in range(builtin.SEQ_CLASSES)]
     if config.source == "csv":
-        x, y = files.load_csv(config, path, regression=task == "regression")
-        return x, y, []
+        return files.load_csv(config, path, task == "regression", classes)
     if config.source == "tensor-file":
         x, y = files.load_tensor_file(config, path)
+        files.check_finite(config, x, y if y.is_floating_point() else None)
         return x, y, []
     items, names = images.scan_folder(config, path)
     return items, None, names
@@ -99,7 +103,12 @@ def load_data(project, input_shape: tuple[int, ...] | None = None) -> DataBundle
     if names:
         check_class_count(project, config, len(names))
     if val_config is not None:
-        vx, vy, _ = _read(project, val_config, shape, task)
+        vx, vy, val_names = _read(project, val_config, shape, task, names or None)
+        if val_names and not names:
+            raise DataError(
+                f"{val_config.described}: labels are class names, but the training data's are "
+                "class numbers. Use the same kind of labels in both."
+            )
         train, val = (x, y), (vx, vy)
     else:
         tr, va = split_indices(len(x), config.val_fraction, config.seed)
