@@ -79,6 +79,7 @@ class QtPalette(QWidget):
         self.proxy.setFilterCaseSensitivity(Qt.CaseInsensitive)
         self.filter = QLineEdit(placeholderText="Filter blocks…", clearButtonEnabled=True)
         self.filter.textChanged.connect(self._filter)
+        self.filter.returnPressed.connect(self._filter_entered)
         self.view = QtPaletteView()
         self.view.setObjectName("palette")
         self.view.setModel(self.proxy)
@@ -96,6 +97,17 @@ class QtPalette(QWidget):
     def _filter(self, text: str) -> None:
         self.proxy.setFilterFixedString(text)
         self.view.expandAll()
+
+    def _filter_entered(self) -> None:
+        """Enter in the filter box: one match is appended; several put the keyboard on the
+        first, where Enter appends and the arrow keys choose."""
+        types = self.visible_types()
+        if len(types) == 1:
+            self.appendRequested.emit(types[0])
+        elif types:
+            first = self.proxy.index(0, 0, self.proxy.index(0, 0))
+            self.view.setCurrentIndex(first)
+            self.view.setFocus(Qt.ShortcutFocusReason)
 
     def preferred_width(self) -> int:
         """Width that shows every block title unelided (the tree's column, plus room for

@@ -70,3 +70,25 @@ def _type_rows(model):
         group = model.index(g, 0)
         for r in range(model.rowCount(group)):
             yield group, r
+
+
+def test_filter_and_enter_appends_a_block(window, qtbot, settle):
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    palette = window.palette
+    palette.filter.setFocus()
+    qtbot.waitUntil(palette.filter.hasFocus)
+    qtbot.keyClicks(palette.filter, "layernorm")  # exactly one match
+    n = len(window.doc.blocks)
+    qtbot.keyClick(palette.filter, Qt.Key_Return)
+    settle(window)
+    assert [b.type for b in window.doc.blocks[n:]] == ["layer_norm"]
+    palette.filter.clear()
+    qtbot.keyClicks(palette.filter, "pool")  # several: the first gets the keyboard
+    qtbot.keyClick(palette.filter, Qt.Key_Return)
+    assert palette.view.hasFocus()
+    qtbot.keyClick(palette.view, Qt.Key_Down)
+    qtbot.keyClick(palette.view, Qt.Key_Return)
+    settle(window)
+    assert window.doc.blocks[-1].type == palette.visible_types()[1]
