@@ -121,3 +121,22 @@ def test_nan_features_or_targets_are_refused_before_training(tmp_path):
     )
     with pytest.raises(DataError, match="NaN or infinite targets, the first at sample 3"):
         _load(path)
+
+
+def test_a_monitor_the_task_never_reports_is_refused_not_silently_inverted(tmp_path):
+    from ftstudio.core import project as project_io
+    from ftstudio.core.errors import TrainingError
+    from ftstudio.core.training import train_project
+
+    rows = "a,b,label\n" + "".join(f"{i},{i % 3},{i * 0.5}\n" for i in range(12))
+    path = _csv_project(
+        tmp_path,
+        rows,
+        blocks=[{"id": "out", "type": "linear_projection", "params": {"features": 1}}],
+        task={"kind": "regression", "num_outputs": 1},
+    )
+    project = project_io.load(path)
+    with pytest.raises(TrainingError, match="monitor is 'val_accuracy', but a regression run"):
+        train_project(project, {"monitor": "val_accuracy"}, run_dir=tmp_path / "run")
+    result = train_project(project, {"monitor": "val_mae", "epochs": 2}, run_dir=tmp_path / "ok")
+    assert result.summary["monitor"] == "val_mae"

@@ -98,6 +98,19 @@ def fit(
         raise
 
 
+def check_monitor(monitor: str, task: str, has_validation: bool) -> str:
+    """The metric that picks ``best.pt`` and early stopping; refuses one the task never reports."""
+    if not has_validation:
+        return "train_loss"
+    reported = ("val_loss", "val_mae" if task == "regression" else "val_accuracy")
+    if monitor not in reported:
+        raise TrainingError(
+            f"training.monitor is '{monitor}', but a {task} run reports {' and '.join(reported)}. "
+            f"Set training.monitor to one of those."
+        )
+    return monitor
+
+
 class _Run:
     def __init__(self, model, data, config, cb, control, run_dir, param_groups):
         self.config, self.data, self.cb, self.control = config, data, cb, control
@@ -159,7 +172,7 @@ class _Run:
             self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         if config.compile:
             self.net = torch.compile(self.net)
-        self.monitor = config.monitor if self.val_loader is not None else "train_loss"
+        self.monitor = check_monitor(config.monitor, data.task, self.val_loader is not None)
         self.epoch = self.batch = self.step = self.bad_epochs = 0
         self.best: float | None = None
         self.last_row: dict[str, Any] = {}
