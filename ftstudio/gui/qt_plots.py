@@ -99,6 +99,7 @@ class QtTrainingPlots(QWidget):
             "val_metric": _curve(self.metric_plot, "validation", VAL_COLOR, "o"),
         }
         self._dirty = False
+        self._show_legends()
         self.timer = QTimer(self)
         self.timer.setObjectName("ftstudio-plot-refresh")
         self.timer.setInterval(REFRESH_MS)
@@ -151,6 +152,15 @@ class QtTrainingPlots(QWidget):
         for key, curve in self.curves.items():
             series = self.series[key]
             curve.setData(series.x.copy(), series.y.copy())
+        self._show_legends()
+
+    def _show_legends(self) -> None:
+        """A legend only once its plot has points: on empty plots it named nothing."""
+        for plot, keys in (
+            (self.loss_plot, ("step_loss", "train_loss", "val_loss")),
+            (self.metric_plot, ("train_metric", "val_metric")),
+        ):
+            plot.getPlotItem().legend.setVisible(any(self.series[k].size for k in keys))
 
 
 def _number(value: Any) -> bool:

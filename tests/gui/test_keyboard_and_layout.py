@@ -92,3 +92,21 @@ def test_filter_and_enter_appends_a_block(window, qtbot, settle):
     qtbot.keyClick(palette.view, Qt.Key_Return)
     settle(window)
     assert window.doc.blocks[-1].type == palette.visible_types()[1]
+
+
+def test_plot_legends_appear_with_the_first_points(qtbot):
+    from ftstudio.gui.qt_plots import QtTrainingPlots
+
+    plots = QtTrainingPlots()
+    qtbot.addWidget(plots)
+    loss_legend = plots.loss_plot.getPlotItem().legend
+    metric_legend = plots.metric_plot.getPlotItem().legend
+    assert not loss_legend.isVisible() and not metric_legend.isVisible()
+    plots.add_step(1, 2.0)
+    plots.refresh()
+    assert loss_legend.isVisible() and not metric_legend.isVisible()
+    plots.add_epoch({"step": 1, "epoch": 0, "train_loss": 1.5, "train_accuracy": 0.5})
+    plots.refresh()
+    assert metric_legend.isVisible()
+    plots.reset()  # a new run starts empty again
+    assert not loss_legend.isVisible() and not metric_legend.isVisible()
