@@ -236,8 +236,9 @@ class QtStackModel(QAbstractItemModel):
     def dropMimeData(self, data, action, row: int, column: int, parent: AnyIndex) -> bool:
         if action == Qt.IgnoreAction:
             return True
-        if parent.isValid():
-            row = self.block_row(parent)
+        if parent.isValid():  # onto a block: before it; among a backbone's stages: after it
+            inside = parent.internalId() != 0 or row >= 0
+            row = self.block_row(parent) + (1 if inside else 0)
         if row < 0:
             row = len(self.doc.blocks)
         type_name = mime.read_block_type(data)

@@ -62,3 +62,20 @@ def test_palette_filter_and_tooltips(window):
     assert len(window.palette.visible_types()) > 10
     item = window.palette.model.itemFromIndex(window.palette.model.type_index("self_attention"))
     assert blocks.get("self_attention").description in item.toolTip()
+
+
+def test_a_drop_among_a_backbones_stages_lands_after_the_backbone(make_window, settle):
+    window = make_window("image-resnet18")  # backbone (5 stage rows), dropout, classifier
+    model = window.model
+    backbone = model.index(0, 0)
+    assert model.rowCount(backbone) > 2
+    data = window.palette.model.mimeData([window.palette.model.type_index("layer_norm")])
+    assert model.dropMimeData(data, Qt.CopyAction, 2, 0, backbone)  # between two stages
+    assert types(window)[:2] == ["torchvision_backbone", "layer_norm"]
+    stage = model.index(1, 0, backbone)
+    data = model.mimeData([model.index(3, 0)])  # the classifier, dropped onto a stage row
+    assert model.dropMimeData(data, Qt.MoveAction, -1, 0, stage)
+    assert types(window)[:2] == ["torchvision_backbone", "linear_classifier"]
+    data = model.mimeData([model.index(1, 0)])  # onto a block row itself: before it
+    assert model.dropMimeData(data, Qt.MoveAction, -1, 0, model.index(0, 0))
+    assert types(window)[0] == "linear_classifier"
