@@ -140,3 +140,52 @@ def test_a_monitor_the_task_never_reports_is_refused_not_silently_inverted(tmp_p
         train_project(project, {"monitor": "val_accuracy"}, run_dir=tmp_path / "run")
     result = train_project(project, {"monitor": "val_mae", "epochs": 2}, run_dir=tmp_path / "ok")
     assert result.summary["monitor"] == "val_mae"
+
+
+def _wide_image(path):
+    """A 64x32 image whose left eighth is white: a centre crop leaves it out."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.zeros((32, 64, 3), np.uint8)
+    pixels[:, :8] = 255
+    Image.fromarray(pixels).save(path)
+
+
+PREP = {"input_shape": [3, 16, 16], "resize": 16, "mean": [0, 0, 0], "std": [1, 1, 1]}
+
+
+def test_pretrained_preprocessing_centre_crops_like_torchvision_in_training_and_predict_py(
+    tmp_path, monkeypatch
+):
+    import importlib
+    import sys
+
+    from PIL import Image
+
+    from ftstudio.core.data.images import make_transform
+    from ftstudio.core.export.predict_template import PREDICT_PY
+
+    _wide_image(tmp_path / "wide.png")
+    with Image.open(tmp_path / "wide.png") as img:
+        trained = make_transform(PREP, train=False, flip=False, random_crop=False)(
+            img.convert("RGB")
+        )
+    assert trained.shape == (3, 16, 16)
+    assert float(trained.max()) < 0.05  # the white border was cropped away, not squashed in
+
+    (tmp_path / "model.py").write_text(
+        f"CLASS_NAMES = None\nINPUT_SHAPE = (3, 16, 16)\nPREPROCESSING = {PREP!r}\n"
+        "TASK = 'classification'\ndef load_model(*a, **k):\n    raise NotImplementedError\n"
+    )
+    (tmp_path / "predict.py").write_text(PREDICT_PY)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("model", "predict"):
+        sys.modules.pop(name, None)
+    try:
+        predict = importlib.import_module("predict")
+        exported = predict.read_image(tmp_path / "wide.png")
+    finally:
+        for name in ("model", "predict"):
+            sys.modules.pop(name, None)
+    assert torch.allclose(exported, trained)

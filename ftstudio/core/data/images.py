@@ -63,9 +63,11 @@ def make_transform(prep: dict[str, Any], train: bool, flip: bool, random_crop: b
     steps: list[Any] = []
     if train and random_crop:
         steps.append(T.RandomResizedCrop((height, width), scale=(0.6, 1.0), antialias=True))
+    elif prep.get("resize"):
+        # torchvision's own eval transform: shorter side to ``resize``, then a centre crop
+        # (squashing to (height, width) would distort every non-square image)
+        steps += [T.Resize(prep["resize"], antialias=True), T.CenterCrop((height, width))]
     else:
-        if prep.get("resize"):
-            steps.append(T.Resize(prep["resize"], antialias=True))
         steps.append(T.Resize((height, width), antialias=True))
     if train and flip:
         steps.append(T.RandomHorizontalFlip())

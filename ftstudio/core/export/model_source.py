@@ -63,8 +63,9 @@ def _constants(info: ModelInfo) -> str:
         '"""classification, token_classification (outputs (B, T, classes)) or regression."""\n'
         f"CLASS_NAMES = {names}\n"
         f"PREPROCESSING = {prep}\n"
-        '"""How images were prepared in FT Studio: resize, then resize to size, scale to [0, 1],\n'
-        'normalise with mean/std. None: samples are fed as they are."""\n'
+        '"""How images were prepared in FT Studio: the shorter side resized to resize and a\n'
+        "centre crop to size (or, without resize, a resize to size), scaled to [0, 1] and\n"
+        'normalised with mean/std. None: samples are fed as they are."""\n'
         f"FROZEN = {_list(info.frozen)}\n"
         '"""Parameter-name prefixes that were frozen in FT Studio (train.py keeps them frozen)."""\n'
     )

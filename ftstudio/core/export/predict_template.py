@@ -59,9 +59,11 @@ def read_image(path: Path) -> torch.Tensor:
     channels, height, width = INPUT_SHAPE
     prep = PREPROCESSING or {}
     steps = []
-    if prep.get("resize"):
-        steps.append(T.Resize(prep["resize"], antialias=True))
-    steps += [T.Resize((height, width), antialias=True), T.ToTensor()]
+    if prep.get("resize"):  # shorter side, then a centre crop (as FT Studio trained)
+        steps += [T.Resize(prep["resize"], antialias=True), T.CenterCrop((height, width))]
+    else:
+        steps.append(T.Resize((height, width), antialias=True))
+    steps.append(T.ToTensor())
     if prep.get("mean"):
         steps.append(T.Normalize(prep["mean"], prep["std"]))
     with Image.open(path) as img:
