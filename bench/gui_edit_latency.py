@@ -79,11 +79,16 @@ class Ticker:
 
 
 def wait_for(app, condition, timeout=60.0) -> None:
+    """Run the event loop until ``condition()`` holds, checking after every event batch.
+
+    It sleeps in the event loop like the app does (no busy polling, which would fight the
+    validation thread for the GIL and inflate the numbers).
+    """
     end = time.perf_counter() + timeout
     while not condition():
         if time.perf_counter() > end:
             raise TimeoutError("the stack never showed the new shapes")
-        app.processEvents(QEventLoop.AllEvents, 1)
+        app.processEvents(QEventLoop.AllEvents | QEventLoop.WaitForMoreEvents, 5)
 
 
 def main() -> int:

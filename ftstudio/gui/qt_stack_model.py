@@ -25,6 +25,21 @@ COLUMNS = ("#", "Name", "Type", "Output", "Trainable / frozen", "Frozen", "Statu
 COL_POS, COL_NAME, COL_TYPE, COL_OUT, COL_PARAMS, COL_FROZEN, COL_STATUS = range(len(COLUMNS))
 AnyIndex = QModelIndex | QPersistentModelIndex
 
+# Roles as plain ints: views ask data() ~1000 times per repaint, and comparing an int with a
+# Qt enum member is slow in Python. Roles not listed here are answered with None at once.
+DISPLAY, EDIT, TOOLTIP, DECORATION = (
+    Qt.DisplayRole.value,
+    Qt.EditRole.value,
+    Qt.ToolTipRole.value,
+    Qt.DecorationRole.value,
+)
+CHECK, BACKGROUND, FOREGROUND = (
+    Qt.CheckStateRole.value,
+    Qt.BackgroundRole.value,
+    Qt.ForegroundRole.value,
+)
+ROLES = frozenset((DISPLAY, EDIT, TOOLTIP, DECORATION, CHECK, BACKGROUND, FOREGROUND))
+
 
 def human_count(n: int) -> str:
     for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
@@ -112,7 +127,8 @@ class QtStackModel(QAbstractItemModel):
         return self._data(index, role)
 
     def _data(self, index: AnyIndex, role: int) -> Any:
-        if not index.isValid():
+        role = role if isinstance(role, int) else role.value
+        if role not in ROLES or not index.isValid():
             return None
         if index.internalId() != 0:
             return self._stage_data(index, role)
@@ -120,24 +136,27 @@ class QtStackModel(QAbstractItemModel):
         report = self.reports.get(spec.id)
         col = index.column()
         error = report is not None and report.status == "error"
-        if role == Qt.BackgroundRole and error:
-            return ERROR_BG
-        if role == Qt.ToolTipRole:
+        if role == BACKGROUND:
+            return ERROR_BG if error else None
+        if role == TOOLTIP:
             if error and report.issue:
                 return report.issue.message
             return spec.block_type.description
-        if role == Qt.CheckStateRole and col == COL_FROZEN:
-            return self._freeze_state(spec)
-        if role == Qt.DecorationRole and col == COL_POS:
-            return category_icon(spec.block_type.category)
-        if role == Qt.ForegroundRole and col == COL_STATUS:
+        if role == CHECK:
+            return self._freeze_state(spec) if col == COL_FROZEN else None
+        if role == DECORATION:
+            return category_icon(spec.block_type.category) if col == COL_POS else None
+        if role == FOREGROUND:
+            if col != COL_STATUS:
+                return None
             return {"ok": OK_FG, "error": ERROR_FG}.get(report.status if report else "", UNKNOWN_FG)
-        if role == Qt.EditRole and col == COL_NAME:
-            return spec.label
-        if role != Qt.DisplayRole:
-            return None
+        if role == EDIT:
+            return spec.label if col == COL_NAME else None
+        return self._display(index.row(), col, spec, report)
+
+    def _display(self, row: int, col: int, spec, report: BlockReport | None) -> str | None:
         if col == COL_POS:
-            return str(index.row() + 1)
+            return str(row + 1)
         if col == COL_NAME:
             return spec.label
         if col == COL_TYPE:
@@ -170,9 +189,9 @@ class QtStackModel(QAbstractItemModel):
         stage = self._stages[spec.id][index.row()]
         frozen = spec.frozen or stage in spec.frozen_stages
         col = index.column()
-        if role == Qt.CheckStateRole and col == COL_FROZEN:
+        if role == CHECK and col == COL_FROZEN:
             return Qt.Checked if frozen else Qt.Unchecked
-        if role != Qt.DisplayRole:
+        if role != DISPLAY:
             return None
         report = self.reports.get(spec.id)
         n = report.stage_params.get(stage, 0) if report else 0
