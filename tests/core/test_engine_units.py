@@ -104,3 +104,25 @@ def test_exceptions_reach_callbacks_and_are_raised():
     with pytest.raises(RuntimeError, match="boom"):
         fit(nn.Linear(4, 2), _bundle(), cfg, [cb])
     assert cb.errors == ["boom at step"]
+
+
+def test_a_nan_validation_loss_never_becomes_the_best_score(tmp_path):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 4, generator=g)
+    y = (x[:, 0] > 0).long()
+    val_x = torch.randn(16, 4, generator=g)
+    val_x[0, 0] = float("nan")  # one bad validation sample: val_loss is NaN every epoch
+    data = DataBundle(
+        TensorDataset(x, y),
+        TensorDataset(val_x, (val_x[:, 1] > 0).long()),
+        (4,),
+        "classification",
+        2,
+        [],
+        DataConfig(),
+    )
+    model = nn.Sequential(nn.Linear(4, 2))
+    cfg = parse_training_config({"epochs": 2, "batch_size": 8, "device": "cpu"})
+    summary = fit(model, data, cfg, run_dir=tmp_path)
+    assert summary["best"] is None
+    assert "best" not in summary["checkpoints"] and "last" in summary["checkpoints"]

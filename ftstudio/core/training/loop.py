@@ -380,7 +380,9 @@ class _Run:
         self.batch = 0
         value = row.get(self.monitor, row["train_loss"])
         higher = self.monitor == "val_accuracy"
-        improved = self.best is None or (value > self.best if higher else value < self.best)
+        improved = math.isfinite(value) and (
+            self.best is None or (value > self.best if higher else value < self.best)
+        )
         if improved:
             self.best, self.bad_epochs = value, 0
         else:
