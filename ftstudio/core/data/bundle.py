@@ -29,13 +29,34 @@ class DataBundle:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def split_indices(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
-    """Seeded random split of ``range(n)`` into (train, validation)."""
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
-    n_val = int(round(n * fraction))
-    if fraction > 0 and n_val == 0 and n > 1:
-        n_val = 1
-    return order[n_val:], order[:n_val]
+def split_indices(
+    n: int, fraction: float, seed: int, labels: list[int] | None = None
+) -> tuple[list[int], list[int]]:
+    """Seeded split of ``range(n)`` into (train, validation).
+
+    With ``labels`` (classification) the split is stratified: each class gives the same
+    fraction to validation (at least one sample when it has two or more), so a small data
+    set never loses a class from either side.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    if labels is None:
+        order = torch.randperm(n, generator=gen).tolist()
+        n_val = int(round(n * fraction))
+        if fraction > 0 and n_val == 0 and n > 1:
+            n_val = 1
+        return order[n_val:], order[:n_val]
+    by_class: dict[int, list[int]] = {}
+    for i in torch.randperm(n, generator=gen).tolist():
+        by_class.setdefault(int(labels[i]), []).append(i)
+    train, val = [], []
+    for members in by_class.values():
+        k = int(round(len(members) * fraction))
+        if fraction > 0 and k == 0 and len(members) > 1:
+            k = 1
+        val += members[:k]
+        train += members[k:]
+    shuffle = torch.randperm(len(train), generator=gen).tolist()
+    return [train[i] for i in shuffle], sorted(val)
 
 
 def _head_label(project) -> str:
@@ -111,7 +132,8 @@ def load_data(project, input_shape: tuple[int, ...] | None = None) -> DataBundle
             )
         train, val = (x, y), (vx, vy)
     else:
-        tr, va = split_indices(len(x), config.val_fraction, config.seed)
+        strata = y.tolist() if task != "regression" and y.dim() == 1 else None
+        tr, va = split_indices(len(x), config.val_fraction, config.seed, strata)
         train, val = (x[tr], y[tr]), (x[va], y[va]) if va else None
     for part, cfg in ((train, config), (val, val_config or config)):
         if part is not None:
@@ -158,7 +180,8 @@ def _image_bundle(project, config, val_config, shape, task) -> DataBundle:
                 f"training classes {names}."
             )
     else:
-        tr, va = split_indices(len(items), config.val_fraction, config.seed)
+        labels = [label for _, label in items]
+        tr, va = split_indices(len(items), config.val_fraction, config.seed, labels)
         items, val_items = [items[i] for i in tr], [items[i] for i in va]
     channels = prep["input_shape"][0]
     make = images.make_transform
