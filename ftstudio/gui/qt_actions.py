@@ -43,6 +43,12 @@ def build_actions(window) -> dict[str, QAction]:
             window, "&Validate", window.validator.request, "F5", sp.SP_DialogApplyButton
         ),
         "export": window.exporter.action,
+        "project_settings": _action(
+            window,
+            "&Project settings…",
+            window.show_project_settings,
+            tip="Edit the project's name, input shape, task and data source",
+        ),
     }
     a["undo"] = window.undo.createUndoAction(window, "&Undo")
     a["undo"].setShortcut(QKeySequence.Undo)
@@ -68,6 +74,8 @@ def build_actions(window) -> dict[str, QAction]:
     edit_menu.addSeparator()
     edit_menu.addActions([a["delete"], a["duplicate"], a["move_up"], a["move_down"]])
     model_menu = menu.addMenu("&Model")
+    model_menu.addAction(a["project_settings"])
+    model_menu.addSeparator()
     model_menu.addAction(a["validate"])
     window.view_menu = menu.addMenu("&View")
 

@@ -48,6 +48,10 @@ class QtDialogs:
         path, _ = QFileDialog.getOpenFileName(self.parent, title)
         return path or None
 
+    def choose_folder(self, title: str) -> str | None:
+        path = QFileDialog.getExistingDirectory(self.parent, title)
+        return path or None
+
     def offer_recovery(self, saved_at: str) -> bool:
         answer = QMessageBox.question(
             self.parent,

@@ -17,6 +17,7 @@ from ftstudio.gui.qt_export import QtExporter
 from ftstudio.gui.qt_icons import app_icon
 from ftstudio.gui.qt_palette import QtPalette
 from ftstudio.gui.qt_project_files import QtProjectFiles, starter_project
+from ftstudio.gui.qt_project_settings import QtProjectSettings
 from ftstudio.gui.qt_properties import QtProperties
 from ftstudio.gui.qt_stack_model import QtStackModel
 from ftstudio.gui.qt_stack_view import QtStackView
@@ -83,6 +84,19 @@ class QtMainWindow(QMainWindow):
         self.properties_dock = self._dock(
             "Properties", "propertiesDock", scroll, Qt.RightDockWidgetArea
         )
+        self.project_settings = QtProjectSettings(
+            self.doc,
+            self.undo,
+            lambda title: self.dialogs.choose_file(title),
+            lambda title: self.dialogs.choose_folder(title),
+        )
+        project_scroll = QScrollArea(widgetResizable=True)
+        project_scroll.setWidget(self.project_settings)
+        self.project_dock = self._dock(
+            "Project", "projectDock", project_scroll, Qt.RightDockWidgetArea
+        )
+        self.tabifyDockWidget(self.properties_dock, self.project_dock)
+        self.properties_dock.raise_()
         self.training = QtTrainingPanel(self.doc, self.undo)
         self.validator.reportReady.connect(self.training.set_report)
         self.training_dock = self._dock(
@@ -109,7 +123,8 @@ class QtMainWindow(QMainWindow):
         return dock
 
     def _add_dock_toggles(self) -> None:
-        for dock in (self.palette_dock, self.properties_dock, self.training_dock):
+        docks = (self.palette_dock, self.properties_dock, self.project_dock, self.training_dock)
+        for dock in docks:
             self.view_menu.addAction(dock.toggleViewAction())
 
     def _add_training_actions(self) -> None:
@@ -153,6 +168,12 @@ class QtMainWindow(QMainWindow):
         self.status.set_report(report)
         if self.stack_view.selected_row() < 0 and self.doc.blocks:  # show something useful
             self.stack_view.select_row(report.issue.index if report.issue else 0)
+
+    def show_project_settings(self) -> None:
+        """Show the Project tab and put the cursor in its name field."""
+        self.project_dock.show()
+        self.project_dock.raise_()
+        self.project_settings.name.setFocus(Qt.OtherFocusReason)
 
     # ------------------------------------------------------------ block actions
 

@@ -58,6 +58,7 @@ class FakeDialogs:
         self.save_path: str | None = None
         self.recovery_answer = True
         self.file_choice: str | None = None
+        self.folder_choice: str | None = None
         self.errors: list[tuple[str, str]] = []
         self.asked: list[str] = []
         # export: an ExportRequest, None (cancel) or a function of the ExportOptions
@@ -81,7 +82,12 @@ class FakeDialogs:
         return self.save_path
 
     def choose_file(self, title):
+        self.asked.append("file")
         return self.file_choice
+
+    def choose_folder(self, title):
+        self.asked.append("folder")
+        return self.folder_choice
 
     def offer_recovery(self, saved_at):
         self.asked.append("recovery")
