@@ -25,20 +25,26 @@ def describe_load_failure(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
-    """Read a state dict from ``.safetensors`` or a weights-only ``.pt``/``.pth`` file."""
+def load_state_dict_file(path: str | Path, device: str = "cpu") -> dict[str, torch.Tensor]:
+    """Read a state dict from ``.safetensors`` or a weights-only ``.pt``/``.pth`` file.
+
+    ``device="meta"`` reads names and shapes only (no tensor data): cheap enough for
+    validation to check that a file fits its block.
+    """
     path = Path(path).expanduser()
     if not path.is_file():
         raise WeightsUnavailableError(
             f"Weights file not found: {path}. Check the path in the block's settings."
         )
     try:
-        if path.suffix == ".safetensors":
+        if path.suffix == ".safetensors" and device == "meta":
+            state = _safetensors_shapes(path)
+        elif path.suffix == ".safetensors":
             from safetensors.torch import load_file
 
-            state = load_file(str(path), device="cpu")
+            state = load_file(str(path), device=device)
         else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            state = torch.load(path, map_location=device, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear message
         raise WeightsUnavailableError(
             f"Could not read weights from {path}: {describe_load_failure(exc)}. FT Studio reads "
@@ -52,6 +58,37 @@ def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
             f"{path} does not hold a state dict (a mapping of names to tensors)."
         )
     return state
+
+
+def _safetensors_shapes(path: Path) -> dict[str, torch.Tensor]:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        return {
+            key: torch.empty(handle.get_slice(key).get_shape(), device="meta")
+            for key in handle.keys()  # noqa: SIM118 - safe_open has keys(), not iteration
+        }
+
+
+def apply_weights_file(
+    module: nn.Module,
+    path: str,
+    load: bool,
+    ignore_missing: tuple[str, ...] = (),
+    ignore_unexpected: tuple[str, ...] = (),
+) -> None:
+    """Load the weights in ``path`` into ``module``, or (``load=False``, as validation does)
+    only check from names and shapes that they would fit; a mismatch is named either way."""
+    state = load_state_dict_file(path, device="cpu" if load else "meta")
+    problems = state_dict_mismatch(module, state, ignore_missing, ignore_unexpected)
+    if problems:
+        raise WeightsUnavailableError(
+            f"The weights in {path} do not match the model ({problems}). "
+            "Pick the architecture the file was saved from, or a file saved from this one."
+        )
+    if load:
+        own = module.state_dict()
+        module.load_state_dict({k: v for k, v in state.items() if k in own}, strict=False)
 
 
 def load_into(

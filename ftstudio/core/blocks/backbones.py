@@ -14,7 +14,7 @@ from ftstudio.core.blocks import codegen, layers
 from ftstudio.core.blocks.registry import BlockType, Shape, register
 from ftstudio.core.errors import ShapeMismatch, WeightsUnavailableError
 from ftstudio.core.params import Param
-from ftstudio.core.weights import load_into, load_state_dict_file, load_torchvision_weights
+from ftstudio.core.weights import apply_weights_file, load_into, load_torchvision_weights
 
 OUTPUT = Param(
     "output",
@@ -69,19 +69,16 @@ def _build_torchvision(params: dict[str, Any], in_shape: Shape, load_weights: bo
     if load_weights and params["weights"] == "DEFAULT":
         weights = torchvision.models.get_model_weights(arch).DEFAULT
         load_into(model, load_torchvision_weights(weights, arch), str(weights))
-    elif load_weights and params["weights"] == "file":
+    elif params["weights"] == "file":
         path = params["weights_file"]
         if not path:
             raise WeightsUnavailableError(
                 f"Backbone '{arch}': weights is 'file' but no file is chosen."
             )
+        _require_file(path, f"Backbone '{arch}'")
         head = layers.last_linear_path(model) or "\0"
-        load_into(
-            model,
-            load_state_dict_file(path),
-            path,
-            ignore_missing=(head + ".",),
-            ignore_unexpected=(head + ".",),
+        apply_weights_file(
+            model, path, load_weights, ignore_missing=(head + ".",), ignore_unexpected=(head + ".",)
         )
     if (
         params["output"] == "feature_map"
@@ -159,7 +156,7 @@ def _build_from_file(params: dict[str, Any], in_shape: Shape, load_weights: bool
     block = _build_torchvision(
         {
             "architecture": arch,
-            "weights": "file" if load_weights else "none",
+            "weights": "file",  # validation checks names and shapes; a build loads
             "weights_file": path,
             "output": params["output"],
         },
@@ -220,8 +217,8 @@ def _build_small_cnn(params: dict[str, Any], in_shape: Shape, load_weights: bool
             params["weights_file"], "Small CNN", ", or clear it to start from random weights"
         )
     model = _small_cnn(params, in_shape).build()
-    if load_weights and params["weights_file"]:
-        load_into(model, load_state_dict_file(params["weights_file"]), params["weights_file"])
+    if params["weights_file"]:
+        apply_weights_file(model, params["weights_file"], load_weights)
     return model
 
 

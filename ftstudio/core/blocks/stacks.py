@@ -12,7 +12,7 @@ from ftstudio.core.blocks.backbones import _require_file
 from ftstudio.core.blocks.registry import BlockType, Shape, format_shape, register
 from ftstudio.core.errors import ShapeMismatch, WeightsUnavailableError
 from ftstudio.core.params import Param
-from ftstudio.core.weights import load_into, load_state_dict_file
+from ftstudio.core.weights import apply_weights_file
 
 TITLE = "Block stack from file"
 
@@ -51,9 +51,9 @@ def _build_stack(params: dict[str, Any], in_shape: Shape, load_weights: bool) ->
     weights = params["weights"]
     model = build_model(stack, load_weights=False, check_task=False)
     module = layers.BlockStack(OrderedDict(model.named_children()))
-    if load_weights and weights:
+    if weights:
         ignore = (f"{head}.",) if head else ()
-        load_into(module, load_state_dict_file(weights), weights, ignore_unexpected=ignore)
+        apply_weights_file(module, weights, load_weights, ignore_unexpected=ignore)
     return module
 
 
