@@ -105,7 +105,7 @@ def apply_freezing(model: FTModel, project: Project) -> None:
     for spec in project.blocks:
         module = model.get_submodule(spec.id)
         module.requires_grad_(True)
-        if spec.frozen:
+        if spec.trains_nothing:
             _freeze(module, model._frozen_norms)
             continue
         units = freeze_units(module)

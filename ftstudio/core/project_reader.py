@@ -6,9 +6,12 @@ Every problem is a :class:`ProjectFileError` naming the file and the field.
 from __future__ import annotations
 
 import json
+import keyword
 import math
 import re
 from typing import Any
+
+from torch import nn
 
 from ftstudio.core import blocks
 from ftstudio.core.errors import FTStudioError, ProjectFileError
@@ -17,7 +20,29 @@ from ftstudio.core.project_spec import TASK_KINDS, BlockSpec, InputSpec, Project
 FORMAT_VERSION = 1
 MAX_DIM = 65536
 MAX_SAMPLE_ELEMENTS = 64 * 1024 * 1024
-_ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+# A block id names the block's submodule of the model (an nn.Sequential) and of exported code,
+# so it may not shadow what a module already has (training, forward, to, state_dict...).
+RESERVED_IDS = frozenset(
+    {n for n in dir(nn.Sequential()) if not n.startswith("_")}
+    | set(keyword.kwlist)
+    | set(keyword.softkwlist)
+)
+ID_RULE = (
+    "a block id is 1 to 64 ASCII letters, digits and '_', starts with a letter, and is neither "
+    "a Python keyword nor a name a PyTorch module already uses (such as training, forward, to, "
+    "state_dict)"
+)
+
+
+def check_block_id(block_id: Any) -> str | None:
+    """Why ``block_id`` cannot be a block id (a sentence), or None when it can."""
+    shown = json.dumps(block_id)[:80]
+    if not isinstance(block_id, str) or not _ID_PATTERN.match(block_id):
+        return f"{shown} is not a valid id: {ID_RULE}."
+    if block_id in RESERVED_IDS:
+        return f"{shown} is reserved: {ID_RULE}. Rename the block, e.g. '{block_id}_1'."
+    return None
 
 
 def from_dict(raw: Any, source: str = "project") -> Project:
@@ -115,12 +140,9 @@ class _Reader:
         where = f"blocks[{i}]"
         raw = self.obj(raw, where)
         block_id = raw.get("id")
-        if not isinstance(block_id, str) or not _ID_PATTERN.match(block_id):
-            raise self.fail(
-                f"{where}.id",
-                "must be a name of letters, digits and '_' that does not "
-                f"start with a digit, got {json.dumps(block_id)}.",
-            )
+        refused = check_block_id(block_id)
+        if refused:
+            raise self.fail(f"{where}.id", refused)
         where = f"blocks[{i}] (id '{block_id}')"
         type_name = self.text(raw.get("type"), f"{where}.type")
         try:

@@ -37,6 +37,12 @@ class BlockSpec:
     lr_scale: float = 1.0
 
     @property
+    def trains_nothing(self) -> bool:
+        """Frozen, or ``lr_scale`` 0: either way the whole block is frozen (no gradients, its
+        norm statistics kept, outside the optimizer)."""
+        return self.frozen or self.lr_scale == 0
+
+    @property
     def block_type(self) -> blocks.BlockType:
         return blocks.get(self.type)
 

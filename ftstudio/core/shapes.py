@@ -311,7 +311,7 @@ def _fill(report: BlockReport, analysis: BlockAnalysis, spec) -> None:
     report.stages = [name for name, _ in analysis.unit_params if name]
     report.stage_params = {name: n for name, n in analysis.unit_params if name}
     total = sum(n for _, n in analysis.unit_params)
-    if spec.frozen:
+    if spec.trains_nothing:
         frozen = total
     else:
         frozen = sum(n for name, n in analysis.unit_params if name and name in spec.frozen_stages)

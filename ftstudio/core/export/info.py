@@ -65,7 +65,7 @@ def frozen_prefixes(model: nn.Module, project: Project) -> list[str]:
     names.update({id(p): n for n, p in model.named_parameters()})
     out: list[str] = []
     for spec in project.blocks:
-        if spec.frozen:
+        if spec.trains_nothing:
             out.append(spec.id)
             continue
         units = freeze_units(model.get_submodule(spec.id))

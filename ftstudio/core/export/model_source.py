@@ -162,8 +162,8 @@ def model_source(
     entries = []
     for (block_id, expr), b in zip(block_expressions(project, report), report.blocks, strict=True):
         spec = project.block(block_id)
-        state = " (frozen)" if spec.frozen else ""
-        if spec.frozen_stages and not spec.frozen:
+        state = " (frozen)" if spec.trains_nothing else ""
+        if spec.frozen_stages and not spec.trains_nothing:
             state = f" (frozen stages: {', '.join(spec.frozen_stages)})"
         comment = (
             f"# {one_line(b.label)} [{b.type}]: {format_shape(b.in_shape)} -> "

@@ -113,10 +113,9 @@ class _Run(RunState):
             torch.backends.cudnn.benchmark = any(
                 isinstance(m, nn.Conv2d) for m in self.model.modules()
             )
-        groups = param_groups or [
-            {"params": [p for p in self.model.parameters() if p.requires_grad]}
-        ]
-        groups = [g for g in groups if g["params"]]
+        if param_groups is None:
+            param_groups = [{"params": [p for p in self.model.parameters() if p.requires_grad]}]
+        groups = [g for g in param_groups if g["params"]]
         self.optimizer = make_optimizer(groups, config)
         self.sampler = ResumableSampler(
             data.train, self.dist.rank, self.dist.world, config.seed, shuffle=True
