@@ -17,7 +17,8 @@ from PySide6.QtCore import QObject, QStandardPaths, Signal
 from PySide6.QtGui import QAction, QKeySequence
 
 from ftstudio.core.export import ExportError, ExportResult, export_project
-from ftstudio.core.export.folder import previous_files
+from ftstudio.core.export.api import DESCRIPTIONS
+from ftstudio.core.export.folder import open_folder
 from ftstudio.core.project import Project
 from ftstudio.core.shapes import ValidationReport
 from ftstudio.gui.qt_background import QtBackgroundTask
@@ -67,7 +68,7 @@ def foreign_folder_message(out_dir: Path) -> str | None:
     if not out_dir.is_dir():
         return None
     try:
-        previous_files(out_dir, overwrite=False)
+        open_folder(out_dir, False, list(DESCRIPTIONS))
     except ExportError as exc:
         return str(exc)
     return None

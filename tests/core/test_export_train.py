@@ -116,13 +116,19 @@ def test_cli_user_errors_exit_1(tmp_path, capsys):
     assert "not found" in capsys.readouterr().err
 
 
-def test_re_export_replaces_an_earlier_export_and_drops_stale_files(tmp_path):
+def test_re_export_replaces_an_earlier_export_and_drops_stale_files_only_with_overwrite(
+    tmp_path,
+):
     project = load_template("seed-sequence")
     out = tmp_path / "out"
     first = export_project(project, out, formats=("torchscript",))
     assert (out / "model.ts").is_file() and first.mode == "code"
-    export_project(project, out)  # an earlier export: no overwrite needed
+    again = export_project(project, out)  # an earlier export: no overwrite needed
+    assert (out / "model.ts").is_file()  # nothing is deleted without overwrite
+    assert any("Kept model.ts" in note for note in again.notes)
+    last = export_project(project, out, overwrite=True)
     assert not (out / "model.ts").exists()
+    assert any("Removed model.ts" in note for note in last.notes)
     with pytest.raises(ExportError, match="Unknown export format 'tflite'"):
         export_project(project, out, formats=("tflite",))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from ftstudio.core.export.model_source import ModelInfo, block_expressions, mode
 from ftstudio.core.export.predict_template import PREDICT_PY
 from ftstudio.core.export.readme import readme_text
 from ftstudio.core.export.train_template import TRAIN_PY
-from ftstudio.core.project import Project, atomic_write_bytes, atomic_write_text
+from ftstudio.core.project import Project, atomic_write_bytes
 from ftstudio.core.shapes import validate
 
 FORMATS = ("torchscript", "onnx")
@@ -90,7 +91,10 @@ def export_project(
         Extra formats: ``"torchscript"``, ``"onnx"``. ONNX is skipped with a note when the
         ``onnx`` package is missing or the export fails.
     overwrite : bool
-        Write into a non-empty folder that is not an earlier export.
+        Write into a non-empty folder that is not an earlier export, replacing files there
+        that FT Studio did not write, and delete files an earlier export wrote there (still
+        unchanged, checked by hash) that this export does not write. Without it such files
+        are kept, and nothing is ever deleted.
     fallback_torchscript : bool
         When a block cannot be written as code (a TorchScript backbone file), export the whole
         model as TorchScript (``model.py`` then loads ``model.ts``). False: raise instead.
@@ -113,7 +117,7 @@ def export_project(
             f"Unknown export format {unknown[0]!r}; choose from {', '.join(FORMATS)}."
         )
     out = Path(out_dir)
-    old_files = folder.previous_files(out, overwrite)
+    target = folder.open_folder(out, overwrite, list(DESCRIPTIONS))
     model = build_model(project, load_weights=checkpoint is None)
     if checkpoint is not None:
         tensors.load_trained(model, checkpoint)
@@ -155,12 +159,13 @@ def export_project(
     source = model_source(project, report, model_info, torchscript=torchscript)
     compile(source, "model.py", "exec")  # a generator bug must never reach the user's disk
 
+    written: dict[str, str] = {}
+
     def write(name: str, data: str | bytes) -> None:
         path = out / name
-        if isinstance(data, str):
-            atomic_write_text(path, data)
-        else:
-            atomic_write_bytes(path, data)
+        data = data.encode("utf-8") if isinstance(data, str) else data
+        atomic_write_bytes(path, data)
+        written[name] = hashlib.sha256(data).hexdigest()
         result.files.append(path)
 
     if torchscript or "torchscript" in formats:
@@ -186,6 +191,7 @@ def export_project(
         reason = extra.write_onnx(model, shape, out / "model.onnx")
         if reason is None:
             result.files.append(out / "model.onnx")
+            written["model.onnx"] = folder.file_sha256(out / "model.onnx") or ""
         else:
             result.skipped["onnx"] = reason
     result.notes += list(result.skipped.values())
@@ -194,6 +200,6 @@ def export_project(
     write(
         "README.md", readme_text(project.name, model_info, listed, torchscript, result.weights_from)
     )
-    folder.write_manifest(out, project.name, [p.name for p in result.files], result.mode)
-    folder.remove_stale(out, old_files, [p.name for p in result.files])
+    result.notes += folder.remove_stale(target, written)
+    folder.write_manifest(target, project.name, written, result.mode)
     return result
