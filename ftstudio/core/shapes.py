@@ -22,6 +22,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ftstudio.core.blocks.registry import BlockType, Shape, format_shape
 from ftstudio.core.builder import freeze_units, resolved_params
+from ftstudio.core.data.images import weights_shape_conflict
 from ftstudio.core.errors import FTStudioError, ShapeMismatch
 from ftstudio.core.project import Project
 
@@ -236,6 +237,7 @@ def validate(
 ) -> ValidationReport:
     """Propagate shapes through the stack; report every block and the first error as data."""
     shape = tuple(input_shape or project.input.shape or ()) or None
+    shape_in = shape
     reports: list[BlockReport] = []
     issue: BlockIssue | None = None
     for index, spec in enumerate(project.blocks):
@@ -277,6 +279,8 @@ def validate(
         )
     if issue is None and reports:
         issue = check_task(project, reports[-1])
+    if issue is None and reports:
+        issue = _check_image_size(project, shape_in)
     if issue is None and not reports:
         issue = BlockIssue(
             -1,
@@ -290,6 +294,18 @@ def validate(
         issue,
         estimate_memory(reports, batch_size),
     )
+
+
+def _check_image_size(project: Project, shape: Shape | None) -> BlockIssue | None:
+    """Pretrained weights' image size against the input shape, as training checks it."""
+    try:
+        conflict = weights_shape_conflict(project, shape)
+    except FTStudioError:
+        return None  # a data problem; the data check reports it
+    if conflict is None:
+        return None
+    first = project.blocks[0]
+    return BlockIssue(0, first.id, conflict, kind="block")
 
 
 def _check_stages(spec, analysis: BlockAnalysis) -> None:

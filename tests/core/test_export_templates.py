@@ -8,7 +8,7 @@ import torch
 from export_helpers import in_app_model, job, run_exported, run_script
 from PIL import Image
 
-from ftstudio.core.export import export_project
+from ftstudio.core.export import export_project, info
 from ftstudio.core.templates import load_template
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
@@ -67,7 +67,11 @@ def test_resnet_export_has_preprocessing_and_torchscript(exports):
     case = exports["image-resnet18"]
     source = (case["result"].out_dir / "model.py").read_text()
     assert 'torchvision.models.get_model("resnet18", weights=None)' in source
-    assert "'mean': [0.485, 0.456, 0.406]" in source and "'resize': 256" in source
+    # exported here with weights 'none' (no download in tests): the project's size rules
+    assert "'mean': [0.5, 0.5, 0.5]" in source and "'resize': None" in source
+    # with the template's pretrained weights, their resize and mean/std are stated
+    pretrained = info.preprocessing_for(load_template("image-resnet18"), (3, 224, 224))
+    assert pretrained["resize"] == 256 and pretrained["mean"] == [0.485, 0.456, 0.406]
     assert torch.allclose(case["ran"]["y_ts"], case["ran"]["y"], atol=1e-5)
     frozen = source.split("FROZEN = ")[1].split("]")[0]
     assert '"backbone.model.bn1"' in frozen and '"backbone.model.layer3"' in frozen

@@ -86,7 +86,7 @@ def test_image_folder_applies_the_backbones_preprocessing(tmp_path):
     _write_images(tmp_path / "images", per_class=2)
     blocks = [
         {"id": "bb", "type": "torchvision_backbone",
-         "params": {"architecture": "resnet18", "weights": "none"}},
+         "params": {"architecture": "resnet18", "weights": "DEFAULT"}},
         {"id": "head", "type": "linear_classifier", "params": {"classes": 2}},
     ]  # fmt: skip
     path = write_project(

@@ -172,7 +172,7 @@ def test_data_edits_are_checked_and_undoable(make_window, qtbot):
 def test_first_backbone_weights_give_the_input_shape(make_window, qtbot):
     project = Project(name="tv", input=InputSpec((3, 64, 64)), task=TaskSpec(num_classes=10))
     project.blocks.append(
-        make_block("torchvision_backbone", project, architecture="resnet18", weights="none")
+        make_block("torchvision_backbone", project, architecture="resnet18", weights="DEFAULT")
     )
     window = make_window(project=project)
     form = window.project_settings

@@ -35,6 +35,13 @@ def torchvision_architectures() -> tuple[str, ...]:
 
 
 def _torchvision_preprocessing(params: dict[str, Any]) -> dict[str, Any] | None:
+    """The resize, crop and mean/std of torchvision's pretrained weights, when they are used.
+
+    Random initialisation (``none``) and one's own weights (``file``) imply nothing: the
+    project's input shape rules, as for any other first block.
+    """
+    if params.get("weights") != "DEFAULT":
+        return None
     try:
         weights = torchvision.models.get_model_weights(params["architecture"]).DEFAULT
     except (ValueError, KeyError):

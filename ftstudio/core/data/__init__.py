@@ -29,7 +29,8 @@ Keys of ``data`` (all optional except where noted):
 
 Tensor files (``.npz``, ``.safetensors``, ``.pt`` read with ``weights_only=True``) hold ``X``
 (samples, any shape) and ``y`` (labels or targets). Images from an image folder get the first
-block's own preprocessing (size, mean, std) when the block type defines one. Every problem
+block's own preprocessing (size, mean, std) when it has one (a torchvision backbone with its
+pretrained weights); otherwise they are resized to the project's input shape. Every problem
 is a :class:`~ftstudio.core.errors.DataError` raised before training, naming the source and
 the block. The synthetic-sequence rule is documented in :mod:`ftstudio.core.data.builtin`.
 """

@@ -164,12 +164,9 @@ def _image_bundle(project, config, val_config, shape, task) -> DataBundle:
         )
     prep_shape = shape if shape and len(shape) == 3 else (3, 224, 224)
     prep = images.preprocessing_for(project, prep_shape)
-    if shape is not None and tuple(prep["input_shape"]) != tuple(shape):
-        raise DataError(
-            f"{config.described}: {_first_label(project)} expects images "
-            f"{prep['input_shape']} ({prep.get('source')}), but the project's input shape is "
-            f"{list(shape)}. Set the input shape to {prep['input_shape']}."
-        )
+    conflict = images.weights_shape_conflict(project, shape)
+    if conflict:
+        raise DataError(f"{config.described}: {conflict}")
     items, names = images.scan_folder(config, project.resolve_path(config.path))
     check_class_count(project, config, len(names))
     if val_config is not None:

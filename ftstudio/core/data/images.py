@@ -55,6 +55,26 @@ def preprocessing_for(project: Any, input_shape: tuple[int, ...]) -> dict[str, A
     }
 
 
+def weights_shape_conflict(project: Any, shape: tuple[int, ...] | None) -> str | None:
+    """Why an image folder cannot feed the project's input ``shape``, or None.
+
+    Only pretrained weights imply an image size (their crop): when the project's input shape
+    differs, images prepared for the weights would not fit the model. ``validate`` and
+    training both ask this, so they agree.
+    """
+    if project.data.get("source") != "image-folder" or shape is None or len(shape) != 3:
+        return None
+    prep = preprocessing_for(project, tuple(shape))
+    if tuple(prep["input_shape"]) == tuple(shape):
+        return None
+    first = f"block 1 '{project.blocks[0].label}'"
+    return (
+        f"{first} expects images {prep['input_shape']} ({prep.get('source')}), but the "
+        f"project's input shape is {list(shape)}. Set the input shape to {prep['input_shape']}, "
+        "or choose weights 'none' or 'file' to train at your own size."
+    )
+
+
 def make_transform(prep: dict[str, Any], train: bool, flip: bool, random_crop: bool):
     """torchvision transforms: resize + centre crop (or random resized crop), flip, normalise."""
     from torchvision import transforms as T
