@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import pickle
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from ftstudio.core.errors import WeightsUnavailableError
+from ftstudio.core.state_dicts import KeyFit, fit_keys, shapes_of
 
 STATE_DICT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin")
 DOWNLOAD_TIMEOUT_S = 20.0
@@ -74,71 +75,49 @@ def apply_weights_file(
     module: nn.Module,
     path: str,
     load: bool,
-    ignore_missing: tuple[str, ...] = (),
+    ignore: tuple[str, ...] = (),
     ignore_unexpected: tuple[str, ...] = (),
-) -> None:
+    remedy: Callable[[KeyFit], str] | None = None,
+) -> KeyFit:
     """Load the weights in ``path`` into ``module``, or (``load=False``, as validation does)
-    only check from names and shapes that they would fit; a mismatch is named either way."""
+    only check from names and shapes that they would fit; a mismatch is named either way.
+
+    Keys under the ``ignore`` prefixes (a head the block drops) are left out whatever their
+    shape. ``remedy(fit)`` says what to do when the file does not fit.
+    """
     state = load_state_dict_file(path, device="cpu" if load else "meta")
-    problems = state_dict_mismatch(module, state, ignore_missing, ignore_unexpected)
-    if problems:
+    fit = fit_keys(
+        shapes_of(state), shapes_of(module.state_dict()), ignore, ignore_unexpected, False
+    )
+    if not fit.ok:
         raise WeightsUnavailableError(
-            f"The weights in {path} do not match the model ({problems}). "
-            "Pick the architecture the file was saved from, or a file saved from this one."
+            f"The weights in {path} do not match the model ({fit.problems}). "
+            + (remedy(fit) if remedy else "Pick a file saved from this block.")
         )
     if load:
-        own = module.state_dict()
-        module.load_state_dict({k: v for k, v in state.items() if k in own}, strict=False)
+        module.load_state_dict({name: state[key] for key, name in fit.keys.items()}, strict=False)
+    return fit
 
 
 def load_into(
     module: nn.Module,
     state: dict[str, torch.Tensor],
     source: str,
-    ignore_missing: tuple[str, ...] = (),
-    ignore_unexpected: tuple[str, ...] = (),
+    ignore: tuple[str, ...] = (),
 ) -> None:
     """Load ``state`` into ``module``; report mismatched keys and shapes by name."""
-    problems = state_dict_mismatch(module, state, ignore_missing, ignore_unexpected)
-    if problems:
+    fit = fit_keys(shapes_of(state), shapes_of(module.state_dict()), ignore, strip_prefix=False)
+    if not fit.ok:
         raise WeightsUnavailableError(
-            f"The weights in {source} do not match the model ({problems}). "
-            "Pick the architecture the file was saved from, or a file saved from this one."
+            f"The weights in {source} do not match the model ({fit.problems}). "
+            "Use a file saved from this model."
         )
-    own = module.state_dict()
-    module.load_state_dict({k: v for k, v in state.items() if k in own}, strict=False)
+    module.load_state_dict({name: state[key] for key, name in fit.keys.items()}, strict=False)
 
 
-def state_dict_mismatch(
-    module: nn.Module,
-    state: dict[str, torch.Tensor],
-    ignore_missing: tuple[str, ...] = (),
-    ignore_unexpected: tuple[str, ...] = (),
-) -> str:
+def state_dict_mismatch(module: nn.Module, state: dict[str, torch.Tensor]) -> str:
     """Missing, unexpected and wrong-shape keys of ``state`` for ``module``, named ('' if none)."""
-    own = module.state_dict()
-    missing = [k for k in own if k not in state and not k.startswith(ignore_missing or ("\0",))]
-    unexpected = [
-        k for k in state if k not in own and not k.startswith(ignore_unexpected or ("\0",))
-    ]
-    wrong = [
-        f"{k} (file {tuple(state[k].shape)}, model {tuple(own[k].shape)})"
-        for k in own
-        if k in state and state[k].shape != own[k].shape
-    ]
-    parts = []
-    if missing:
-        parts.append(f"missing {len(missing)}: {_names(missing)}")
-    if unexpected:
-        parts.append(f"unexpected {len(unexpected)}: {_names(unexpected)}")
-    if wrong:
-        parts.append(f"wrong shape {len(wrong)}: {_names(wrong)}")
-    return "; ".join(parts)
-
-
-def _names(keys: list[str], limit: int = 5) -> str:
-    shown = ", ".join(keys[:limit])
-    return shown + (f", ... ({len(keys) - limit} more)" if len(keys) > limit else "")
+    return fit_keys(shapes_of(state), shapes_of(module.state_dict()), strip_prefix=False).problems
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ from ftstudio.core.blocks import codegen, layers
 from ftstudio.core.blocks.registry import BlockType, Shape, register
 from ftstudio.core.errors import ShapeMismatch, WeightsUnavailableError
 from ftstudio.core.params import Param
+from ftstudio.core.state_dicts import KeyFit
 from ftstudio.core.weights import apply_weights_file, load_into, load_torchvision_weights
 
 OUTPUT = Param(
@@ -69,6 +70,18 @@ def _check_channels(in_shape: Shape, channels: int, title: str) -> None:
         )
 
 
+def _file_remedy(arch: str, fit: KeyFit) -> str:
+    """What to do when a state dict does not fit ``arch``; never 'pick this architecture'
+    when the names already say it is the one."""
+    if fit.only_shapes_differ:
+        return (
+            f"Every name matches {arch}, so the architecture is right, but these layers have "
+            f"other shapes than in {arch} (a modified model, e.g. another input channel count). "
+            f"FT Studio loads {arch} files whose layers, apart from the head, keep their shapes."
+        )
+    return "Pick the architecture the file was saved from, or a file saved from this one."
+
+
 def _build_torchvision(params: dict[str, Any], in_shape: Shape, load_weights: bool) -> nn.Module:
     arch = params["architecture"]
     _check_channels(in_shape, 3, f"Backbone '{arch}'")
@@ -83,9 +96,13 @@ def _build_torchvision(params: dict[str, Any], in_shape: Shape, load_weights: bo
                 f"Backbone '{arch}': weights is 'file' but no file is chosen."
             )
         _require_file(path, f"Backbone '{arch}'")
-        head = layers.last_linear_path(model) or "\0"
+        head = layers.last_linear_path(model)
         apply_weights_file(
-            model, path, load_weights, ignore_missing=(head + ".",), ignore_unexpected=(head + ".",)
+            model,
+            path,
+            load_weights,
+            ignore=(head + ".",) if head else (),
+            remedy=lambda fit: _file_remedy(arch, fit),
         )
     if (
         params["output"] == "feature_map"
