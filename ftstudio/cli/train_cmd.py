@@ -18,6 +18,11 @@ def add_parser(sub) -> None:
     p.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
     p.add_argument("--out", help="run folder (default: runs/NAME-TIME beside the project)")
     p.add_argument("--resume", metavar="CKPT", help="continue from a last.pt/best.pt checkpoint")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run already in the --out folder (its metrics, summary, checkpoints)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.set_defaults(run=run)
 
@@ -99,7 +104,12 @@ def run(args) -> int:
         ckpt = Path(args.resume).resolve()
         run_dir = ckpt.parent.parent if ckpt.parent.name == "checkpoints" else ckpt.parent
     result = train_project(
-        project, overrides, callbacks=[printer], run_dir=run_dir, resume=args.resume
+        project,
+        overrides,
+        callbacks=[printer],
+        run_dir=run_dir,
+        resume=args.resume,
+        overwrite=args.overwrite,
     )
     summary = result.summary
     if is_main:

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ftstudio.core import tempfiles
 from ftstudio.core.errors import ProjectFileError
 from ftstudio.core.project_reader import (
     FORMAT_VERSION,
@@ -127,7 +128,9 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=tempfiles.prefix(path.name), suffix=tempfiles.SUFFIX, dir=path.parent
+    )
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -145,5 +148,6 @@ def save(project: Project, path: str | Path | None = None) -> Path:
     if target is None:
         raise ProjectFileError("This project has never been saved; choose a file name.")
     atomic_write_text(target, dumps(project))
+    tempfiles.remove_stale_temps(target.parent, [target.name])  # left by a killed save
     project.path = target.resolve()
     return target

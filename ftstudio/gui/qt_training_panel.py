@@ -8,7 +8,6 @@ newest validation report says the shapes fit and no run is going.
 from __future__ import annotations
 
 import os
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ftstudio.core.errors import FTStudioError
 from ftstudio.core.project import Project
 from ftstudio.core.shapes import ValidationReport
+from ftstudio.core.training.run_dir import new_run_dir as core_new_run_dir
 from ftstudio.gui.qt_plots import QtTrainingPlots
 from ftstudio.gui.qt_training_settings import QtTrainingSettings
 from ftstudio.gui.qt_training_worker import QtTrainingRunner
@@ -49,14 +50,8 @@ def runs_root(project: Project) -> Path:
 
 
 def new_run_dir(project: Project) -> Path:
-    """A run folder that does not exist yet: ``<root>/<name>-<date>-<time>[-n]``."""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", project.name).strip("._") or "run"
-    base = runs_root(project) / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    return path
+    """A new, empty run folder ``<root>/<name>-<date>-<time>[-n]`` (created here)."""
+    return core_new_run_dir(runs_root(project), project.name)
 
 
 def describe_metrics(row: dict[str, Any]) -> str:
@@ -207,7 +202,11 @@ class QtTrainingPanel(QWidget):
             return False
         project = self.doc.project
         overrides = {} if "log_every" in project.training else {"log_every": GUI_LOG_EVERY}
-        self.run_dir = new_run_dir(project)
+        try:
+            self.run_dir = new_run_dir(project)
+        except FTStudioError as exc:  # the runs folder cannot be created
+            self._error(str(exc))
+            return False
         self.summary, self.last_error, self.info = None, None, {}
         self._batch_size = self.settings.value("batch_size")
         self.plots.reset(project.task.kind)

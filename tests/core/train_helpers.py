@@ -64,3 +64,26 @@ def summary(run_dir: Path) -> dict[str, Any]:
 def epoch_rows(run_dir: Path) -> list[dict[str, str]]:
     with (run_dir / "metrics.csv").open() as handle:
         return [r for r in csv.DictReader(handle) if r["kind"] == "epoch"]
+
+
+def tiny_project(path: Path, samples: int = 48, **training: Any) -> Path:
+    """A very small and quick project: random 1x4x4 images of 3 classes in a tensor file,
+    a Small CNN (with BatchNorm) and a classifier; 3 training batches per epoch."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(samples, 1, 4, 4)).astype("float32")
+    y = (x[:, 0, 0, 0] > 0).astype("int64") + (x[:, 0, 1, 1] > 0.5).astype("int64")
+    np.savez(path.with_suffix(".npz"), X=x, y=y)
+    blocks = [
+        {"id": "cnn", "type": "small_cnn", "params": {"width": 4, "stages": 1}},
+        {"id": "head", "type": "linear_classifier", "name": "Head", "params": {"classes": 3}},
+    ]
+    return write_project(
+        path,
+        blocks,
+        [1, 4, 4],
+        {"kind": "classification", "num_classes": 3},
+        {"source": "tensor-file", "path": path.with_suffix(".npz").name, "val_fraction": 0.25},
+        {"epochs": 2, "batch_size": 12, "lr": 0.05, "device": "cpu", **training},
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from ftstudio.core.training.device import (
 )
 from ftstudio.core.training.loop import fit, seed_everything
 from ftstudio.core.training.metrics import evaluate, per_class
+from ftstudio.core.training.run_dir import is_main_process, new_run_dir, prepare_run_dir
 
 
 @dataclass
@@ -42,9 +42,10 @@ class TrainResult:
 
 
 def default_run_dir(project: Project) -> Path:
-    """``runs/<project>-<date-time>`` next to the project file (or in the current folder)."""
+    """Create a new folder ``runs/<project>-<date-time>[-n]`` next to the project file (or in
+    the current folder); see :mod:`ftstudio.core.training.run_dir` for the rules."""
     base = project.path.parent if project.path is not None else Path.cwd()
-    return base / "runs" / f"{project.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    return new_run_dir(base / "runs", project.name)
 
 
 def prepare(
@@ -76,6 +77,7 @@ def train_project(
     control: TrainControl | None = None,
     run_dir: str | Path | None = None,
     resume: str | Path | None = None,
+    overwrite: bool = False,
 ) -> TrainResult:
     """Train a project end to end: the function the GUI's Train button and the CLI call.
 
@@ -90,16 +92,24 @@ def train_project(
     control : TrainControl, optional
         Stop / pause from another thread.
     run_dir : path, optional
-        Run folder (default: ``runs/<name>-<time>`` beside the project).
+        Run folder (default: a new ``runs/<name>-<time>`` beside the project). One that
+        already holds files is refused unless ``resume`` continues its own run or
+        ``overwrite`` is set (:mod:`ftstudio.core.training.run_dir`).
     resume : path, optional
         Checkpoint to continue from exactly.
+    overwrite : bool
+        Replace the run already in ``run_dir`` (its metrics, summary and checkpoints).
 
     Under ``torchrun`` this joins the process group (Gloo on CPU, NCCL on GPU) and trains
     with DistributedDataParallel; only rank 0 writes files.
     """
     callbacks = list(callbacks)
     try:
+        if run_dir is not None and is_main_process():
+            run_dir = prepare_run_dir(run_dir, resume, overwrite)
         config, data, model = prepare(project, overrides)
+        if run_dir is None and is_main_process():
+            run_dir = default_run_dir(project)
     except Exception as exc:
         for cb in callbacks:
             cb.on_error(str(exc))
@@ -117,7 +127,7 @@ def train_project(
             config,
             callbacks=callbacks,
             control=control,
-            run_dir=run_dir or default_run_dir(project),
+            run_dir=run_dir,
             resume=resume,
             param_groups=groups,
         )
