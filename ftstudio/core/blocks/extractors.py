@@ -2,9 +2,39 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from torch import nn
+
 from ftstudio.core.blocks import codegen, layers
-from ftstudio.core.blocks.registry import BlockType, register
+from ftstudio.core.blocks.backbones import _require_file
+from ftstudio.core.blocks.registry import BlockType, Shape, register
 from ftstudio.core.params import Param
+from ftstudio.core.weights import apply_weights_file
+
+
+def _mlp(params: dict[str, Any], in_shape: Shape) -> codegen.Call:
+    p = params
+    return codegen.make(
+        "layers.MLP",
+        in_shape[-1],
+        p["hidden"],
+        p["layers"],
+        p["activation"],
+        p["dropout"],
+        p["init"],
+    )
+
+
+def _build_mlp(params: dict[str, Any], in_shape: Shape, load_weights: bool) -> nn.Module:
+    path = params["weights_file"]
+    if path:
+        _require_file(path, "Feature extractor (MLP)", ", or clear it to start from random weights")
+    model = _mlp(params, in_shape).build()
+    if path:  # pretrained weights replace the init scheme's
+        apply_weights_file(model, path, load_weights)
+    return model
+
 
 register(
     BlockType(
@@ -27,10 +57,15 @@ register(
                 "weight initialisation",
                 choices=("default", "xavier", "kaiming"),
             ),
+            Param(
+                "weights_file",
+                "path",
+                "",
+                "optional .safetensors/.pt state dict for this MLP (pretrained weights)",
+            ),
         ),
         accepts=("vector", "sequence"),
-        recipe=lambda p, s: codegen.make(
-            "layers.MLP", s[-1], p["hidden"], p["layers"], p["activation"], p["dropout"], p["init"]
-        ),
+        build=_build_mlp,
+        code=lambda p, s: _mlp(p, s).code(),
     )
 )

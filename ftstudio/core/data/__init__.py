@@ -12,6 +12,9 @@ Keys of ``data`` (all optional except where noted):
     digits only: a subset such as ``"5-9"``, ``"0,2,4"`` or ``[5, 6]``; labels become 0..k-1.
 ``samples``
     synthetic-sequence only: number of sequences (default 2000).
+``labels``
+    synthetic-sequence only: ``"tagging"`` (default) or ``"symbols"`` (each token's shown
+    symbol, 11 classes), the labelling rules described in :mod:`ftstudio.core.data.builtin`.
 ``seed``
     Seed of the split and of synthetic data (default 0).
 ``val_fraction``

@@ -10,6 +10,11 @@ are *masked*: their features are a shared mask embedding plus noise and say noth
 themselves; their label is the sequence's topic ``c``. A masked token's label can only be read
 from the other tokens, so a per-token model without attention tops out near 73% while a model
 that attends across the sequence can approach 100%.
+
+With ``labels="symbols"`` the same sequences carry another rule: every token is labelled with
+the symbol it shows, 10 for a masked token (11 classes). Each label is readable from the token
+alone; it is the task the seed template's frozen encoder is pretrained on
+(``scripts/make_sequence_encoder.py``).
 """
 
 from __future__ import annotations
@@ -66,8 +71,20 @@ def fit_images(images: torch.Tensor, shape: tuple[int, ...] | None, where: str) 
     return images
 
 
-def synthetic_sequence(samples: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Seeded (N, 100, 128) features and (N, 100) labels following the module's rule."""
+def sequence_class_names(labels: str = "tagging") -> list[str]:
+    """Class names of the synthetic sequences under a labelling rule (see the module doc)."""
+    names = [str(i) for i in range(SEQ_CLASSES)]
+    return names + ["masked"] if labels == "symbols" else names
+
+
+def synthetic_sequence(
+    samples: int, seed: int, labels: str = "tagging"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Seeded (N, 100, 128) features and (N, 100) labels following the module's rule.
+
+    ``labels`` is ``"tagging"`` (the rule above) or ``"symbols"`` (each token's shown symbol,
+    10 when masked); the features are the same either way.
+    """
     gen = torch.Generator().manual_seed(seed)
     # the embeddings are fixed (seed 1234) so train and validation share one "vocabulary"
     emb_gen = torch.Generator().manual_seed(1234)
@@ -79,5 +96,7 @@ def synthetic_sequence(samples: int, seed: int) -> tuple[torch.Tensor, torch.Ten
     visible = torch.rand(samples, SEQ_LEN, generator=gen) < VISIBLE_FRACTION
     shown = torch.where(visible, symbols, torch.full_like(symbols, SEQ_CLASSES))
     x = embeddings[shown] + NOISE * torch.randn(samples, SEQ_LEN, SEQ_DIM, generator=gen)
+    if labels == "symbols":
+        return x, shown.long()
     y = torch.where(visible, symbols, topic.expand(-1, SEQ_LEN))
     return x, y.long()

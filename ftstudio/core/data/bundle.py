@@ -83,8 +83,8 @@ def _read(
     if config.source == "digits":
         return builtin.load_digits_source(config, shape)
     if config.source == "synthetic-sequence":
-        x, y = builtin.synthetic_sequence(config.samples, config.seed)
-        return x, y, [str(i) for i in range(builtin.SEQ_CLASSES)]
+        x, y = builtin.synthetic_sequence(config.samples, config.seed, config.labels)
+        return x, y, builtin.sequence_class_names(config.labels)
     if config.source == "csv":
         return files.load_csv(config, path, task == "regression", classes)
     if config.source == "tensor-file":

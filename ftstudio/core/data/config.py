@@ -10,6 +10,7 @@ from ftstudio.core.errors import DataError
 
 SOURCES = ("digits", "synthetic-sequence", "image-folder", "csv", "tensor-file")
 FILE_SOURCES = ("image-folder", "csv", "tensor-file")
+SEQUENCE_LABELS = ("tagging", "symbols")  # labelling rules of synthetic-sequence (see builtin)
 
 
 @dataclass
@@ -20,6 +21,7 @@ class DataConfig:
     path: str = ""
     classes: str | list[int] | None = None
     samples: int = 2000
+    labels: str = "tagging"
     seed: int = 0
     val_fraction: float = 0.2
     validation: dict[str, Any] | None = None
@@ -93,12 +95,18 @@ def parse_data_config(raw: dict[str, Any] | None) -> DataConfig:
     label_column = raw.get("label_column", "label")
     if not isinstance(label_column, str):
         raise _fail("label_column", "must be a column name.")
+    labels = raw.get("labels", "tagging")
+    if labels not in SEQUENCE_LABELS:
+        raise _fail(
+            "labels", f"must be one of {', '.join(SEQUENCE_LABELS)}; got {json.dumps(labels)}."
+        )
     known = set(DataConfig.__dataclass_fields__) - {"extra"}
     return DataConfig(
         source=source,
         path=path,
         classes=classes,
         samples=_number(raw, "samples", 2000, int, 10, 1_000_000),
+        labels=labels,
         seed=_number(raw, "seed", 0, int, 0, 2**31 - 1),
         val_fraction=_number(raw, "val_fraction", 0.2, float, 0.0, 0.9),
         validation=validation,

@@ -24,7 +24,7 @@ def class_names_for(project: Project) -> list[str] | None:
         if config.source == "digits":
             names = [str(c) for c in parse_classes(config.classes, list(range(10)))]
         elif config.source == "synthetic-sequence":
-            names = [str(i) for i in range(builtin.SEQ_CLASSES)]
+            names = builtin.sequence_class_names(config.labels)
         elif config.source == "image-folder" and config.path:
             names = images.scan_folder(config, project.resolve_path(config.path))[1]
     except FTStudioError:  # data not available here: the export does not need it
