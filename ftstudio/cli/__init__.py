@@ -47,14 +47,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from ftstudio.core.errors import FTStudioError
+    from ftstudio.core.text import printable
 
     try:
         return args.run(args)
     except BrokenPipeError:  # output piped into `head`
         return 0
     except FTStudioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc), keep_newlines=True)}", file=sys.stderr)
         return getattr(exc, "exit_code", 1)
+    except MemoryError:
+        print(
+            f"error: '{argv[0]}' ran out of memory. Use smaller data, a smaller batch size or "
+            "model, or a machine with more memory.",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
