@@ -7,6 +7,7 @@ import sys
 import time
 from typing import Any
 
+from ftstudio.core.text import printable
 from ftstudio.core.training.callbacks import Callback
 
 
@@ -30,10 +31,10 @@ def add_parser(sub) -> None:
 class ProgressPrinter(Callback):
     """Prints epoch, step, loss, samples/s and ETA on one terminal line."""
 
-    def __init__(self, batch_size: int, stream=None, enabled: bool = True):
+    def __init__(self, batch_size: int, stream=None, enabled: bool = True, warn: bool = True):
         self.batch_size = batch_size
         stream = stream or sys.stderr
-        self.stream, self.enabled = stream, enabled
+        self.stream, self.enabled, self.warn = stream, enabled, warn
         self.tty = stream.isatty()
         self.loss = float("nan")
         self.last_print = 0.0
@@ -44,6 +45,9 @@ class ProgressPrinter(Callback):
         self.done = 0
         self.t0 = time.perf_counter()
         self.samples = 0
+        if self.warn:  # data warnings show even with --quiet
+            for warning in info.get("warnings", ()):
+                print(f"warning: {printable(warning)}", file=self.stream)
         if self.enabled:
             print(
                 f"Training on {info['device']} (world size {info['world_size']}), "
@@ -96,7 +100,7 @@ def run(args) -> int:
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "device": args.device}
     batch_size = args.batch_size or project.training.get("batch_size", 64)
     is_main = int(os.environ.get("RANK", "0")) == 0  # under torchrun only rank 0 reports
-    printer = ProgressPrinter(batch_size, enabled=not args.quiet and is_main)
+    printer = ProgressPrinter(batch_size, enabled=not args.quiet and is_main, warn=is_main)
     run_dir = args.out
     if run_dir is None and args.resume:
         from pathlib import Path

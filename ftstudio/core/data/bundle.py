@@ -3,6 +3,7 @@ before any training step."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,7 @@ from torch.utils.data import Dataset, TensorDataset
 from ftstudio.core.data import builtin, files, images
 from ftstudio.core.data.config import DataConfig, parse_data_config
 from ftstudio.core.errors import DataError
+from ftstudio.core.text import shorten
 
 
 @dataclass
@@ -27,6 +29,7 @@ class DataBundle:
     config: DataConfig
     num_workers: int = 0
     info: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def split_indices(
@@ -77,8 +80,9 @@ def _read(
     shape: tuple[int, ...] | None,
     task: str,
     classes: list[str] | None = None,
+    notes: files.SourceNotes | None = None,
 ) -> tuple[Any, Any, list[str]]:
-    """(X, y, class names) for in-memory sources, or (items, None, names) for image folders."""
+    """(X, y, class names) for in-memory sources; ``notes`` gets file lines and warnings."""
     path = project.resolve_path(config.path) if config.path else ""
     if config.source == "digits":
         return builtin.load_digits_source(config, shape)
@@ -86,13 +90,10 @@ def _read(
         x, y = builtin.synthetic_sequence(config.samples, config.seed, config.labels)
         return x, y, builtin.sequence_class_names(config.labels)
     if config.source == "csv":
-        return files.load_csv(config, path, task == "regression", classes)
-    if config.source == "tensor-file":
-        x, y = files.load_tensor_file(config, path)
-        files.check_finite(config, x, y if y.is_floating_point() else None)
-        return x, y, []
-    items, names = images.scan_folder(config, path)
-    return items, None, names
+        return files.load_csv(config, path, task == "regression", classes, notes)
+    x, y = files.load_tensor_file(config, path)
+    files.check_finite(config, x, y if y.is_floating_point() else None)
+    return x, y, []
 
 
 def load_data(project, input_shape: tuple[int, ...] | None = None) -> DataBundle:
@@ -109,9 +110,27 @@ def load_data(project, input_shape: tuple[int, ...] | None = None) -> DataBundle
     ------
     DataError
         A missing file or column, a label out of range, a class-count mismatch with the head,
-        or samples that do not fit the model's input; the message names the source and block.
+        samples that do not fit the model's input, or too little memory; the message names
+        the source and block (and a CSV's file line). Warnings found before the error (such
+        as labels read as class names) are added to its message.
     """
     config = parse_data_config(project.data)
+    notes: list[files.SourceNotes] = []
+    try:
+        return _load(project, config, input_shape, notes)
+    except MemoryError:
+        raise DataError(
+            f"{config.described}: not enough memory to load the data. Use a smaller data set "
+            "or a machine with more memory."
+        ) from None
+    except DataError as exc:
+        warnings = [w for n in notes for w in n.warnings]
+        if not warnings:
+            raise
+        raise DataError(f"{exc} Note: {' '.join(warnings)}") from None
+
+
+def _load(project, config: DataConfig, input_shape, notes: list) -> DataBundle:
     shape = tuple(input_shape or project.input.shape or ()) or None
     task = project.task.kind
     val_config = None
@@ -120,40 +139,57 @@ def load_data(project, input_shape: tuple[int, ...] | None = None) -> DataBundle
         val_config = parse_data_config({**merged, **config.validation})
     if config.source == "image-folder":
         return _image_bundle(project, config, val_config, shape, task)
-    x, y, names = _read(project, config, shape, task)
+    notes.append(files.SourceNotes())
+    x, y, names = _read(project, config, shape, task, notes=notes[-1])
     if names:
         check_class_count(project, config, len(names))
+    # labels are checked in file order, so a message names the file line, not a split index
+    check_samples(project, config, x, shape)
+    y = check_labels(project, config, y, x, notes[-1].place)
     if val_config is not None:
-        vx, vy, val_names = _read(project, val_config, shape, task, names or None)
+        notes.append(files.SourceNotes())
+        vx, vy, val_names = _read(project, val_config, shape, task, names or None, notes[-1])
         if val_names and not names:
             raise DataError(
                 f"{val_config.described}: labels are class names, but the training data's are "
                 "class numbers. Use the same kind of labels in both."
             )
+        check_samples(project, val_config, vx, shape)
+        vy = check_labels(project, val_config, vy, vx, notes[-1].place)
         train, val = (x, y), (vx, vy)
     else:
         strata = y.tolist() if task != "regression" and y.dim() == 1 else None
         tr, va = split_indices(len(x), config.val_fraction, config.seed, strata)
         train, val = (x[tr], y[tr]), (x[va], y[va]) if va else None
-    for part, cfg in ((train, config), (val, val_config or config)):
-        if part is not None:
-            check_samples(project, cfg, part[0], shape)
-            part_y = check_labels(project, cfg, part[1], part[0])
-            if part is train:
-                train = (part[0], part_y)
-            else:
-                val = (part[0], part_y)
     num_classes = len(names) or project.task.num_classes
+    class_names = names or [str(i) for i in range(project.task.num_classes)]
+    warnings = [w for n in notes for w in n.warnings]
+    if task != "regression":
+        warnings += one_class_warning(config, train[1], class_names)
     return DataBundle(
         train=TensorDataset(*train),
         val=TensorDataset(*val) if val is not None else None,
         sample_shape=tuple(x.shape[1:]),
         task=task,
         num_classes=num_classes,
-        class_names=names or [str(i) for i in range(project.task.num_classes)],
+        class_names=class_names,
         config=config,
         num_workers=config.num_workers or 0,
+        warnings=warnings,
     )
+
+
+def one_class_warning(config: DataConfig, labels, class_names: list[str]) -> list[str]:
+    """A warning when every training label is the same class (nothing to tell apart)."""
+    present = torch.unique(torch.as_tensor(labels))
+    if present.numel() != 1:
+        return []
+    index = int(present[0])
+    name = class_names[index] if 0 <= index < len(class_names) else str(index)
+    return [
+        f"{config.described}: every training sample has the class '{shorten(name, 40)}', so "
+        "the model can only learn to predict that one class. Add samples of the other classes."
+    ]
 
 
 def _image_bundle(project, config, val_config, shape, task) -> DataBundle:
@@ -197,6 +233,7 @@ def _image_bundle(project, config, val_config, shape, task) -> DataBundle:
         config=config,
         num_workers=workers,
         info={"preprocessing": prep},
+        warnings=one_class_warning(config, [label for _, label in items], names),
     )
 
 
@@ -213,8 +250,17 @@ def check_samples(project, config: DataConfig, x: torch.Tensor, shape) -> None:
         raise DataError(f"{config.described}: no samples.")
 
 
-def check_labels(project, config: DataConfig, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Labels must suit the task and the head; returns them in the engine's dtype/shape."""
+def check_labels(
+    project,
+    config: DataConfig,
+    y: torch.Tensor,
+    x: torch.Tensor,
+    place: Callable[[int], str] = files.SourceNotes().place,
+) -> torch.Tensor:
+    """Labels must suit the task and the head; returns them in the engine's dtype/shape.
+
+    ``place(i)`` names where sample ``i`` is in the file (``line N`` of a CSV, ``sample N``).
+    """
     task = project.task
     head = _head_label(project)
     if task.kind == "regression":
@@ -243,7 +289,7 @@ def check_labels(project, config: DataConfig, y: torch.Tensor, x: torch.Tensor) 
         index = int(bad.flatten().nonzero()[0])
         value = int(y.flatten()[index])
         raise DataError(
-            f"{config.described}: label {value} (sample {index // max(1, y[0].numel())}) is out "
+            f"{config.described}: label {value} ({place(index // max(1, y[0].numel()))}) is out "
             f"of range for {head} with {task.num_classes} classes; labels must be 0.."
             f"{task.num_classes - 1}. Raise the class count or fix the labels."
         )

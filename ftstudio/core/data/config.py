@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from ftstudio.core.errors import DataError
+from ftstudio.core.text import shorten
 
 SOURCES = ("digits", "synthetic-sequence", "image-folder", "csv", "tensor-file")
 FILE_SOURCES = ("image-folder", "csv", "tensor-file")
@@ -100,6 +102,8 @@ def parse_data_config(raw: dict[str, Any] | None) -> DataConfig:
         raise _fail(
             "labels", f"must be one of {', '.join(SEQUENCE_LABELS)}; got {json.dumps(labels)}."
         )
+    if features is not None:
+        _check_feature_columns(features, label_column)
     known = set(DataConfig.__dataclass_fields__) - {"extra"}
     return DataConfig(
         source=source,
@@ -117,6 +121,21 @@ def parse_data_config(raw: dict[str, Any] | None) -> DataConfig:
         num_workers=_number(raw, "num_workers", None, int, 0, 64),
         extra={k: v for k, v in raw.items() if k not in known},
     )
+
+
+def _check_feature_columns(features: list[str], label_column: str) -> None:
+    """No column twice, and never the label: the model would be handed the answer."""
+    if label_column in features:
+        raise _fail(
+            "feature_columns",
+            f"includes the label column '{shorten(label_column, 40)}', so the model would be "
+            "given the answer as an input. Remove it from feature_columns (or set "
+            "data.label_column to the right column).",
+        )
+    twice = sorted(c for c, n in Counter(features).items() if n > 1)
+    if twice:
+        names = ", ".join(f"'{shorten(c, 40)}'" for c in twice[:12])
+        raise _fail("feature_columns", f"names {names} more than once. List each column once.")
 
 
 def parse_classes(spec: str | list[int] | None, available: list[int]) -> list[int]:

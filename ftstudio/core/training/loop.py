@@ -181,6 +181,7 @@ class _Run(RunState):
                 "device": str(self.device),
                 "run_dir": str(self.run_dir) if self.run_dir else None,
                 "world_size": self.dist.world,
+                "warnings": list(getattr(self.data, "warnings", [])),
             }
         )
         status = "finished"
