@@ -30,8 +30,15 @@ class ModelInfo:
 
 
 def one_line(text: str) -> str:
-    """``text`` safe for a ``#`` comment: one line, no control characters."""
-    return " ".join(text.split())
+    """``text`` safe for a ``#`` comment: one line, no control or other invisible characters
+    (a NUL, a line or paragraph separator, a bidi override)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+def doc_text(text: str) -> str:
+    """``text`` as one line inside a ``\"\"\"`` docstring: backslashes and quotes escaped, so
+    it reads back as written and can never end the string."""
+    return one_line(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def block_expressions(project: Project, report: ValidationReport) -> list[tuple[str, str | None]]:
@@ -90,7 +97,7 @@ def _header(project: Project, needs: set[str]) -> str:
             "    import layers",
         ]
     return (
-        f'"""{title.replace(chr(34), chr(39))}: a model exported from FT Studio.\n\n'
+        f'"""{doc_text(title)}: a model exported from FT Studio.\n\n'
         f"Plain PyTorch; it needs {deps} and safetensors, not FT Studio.\n\n"
         "    from model import load_model\n"
         "    model = load_model()  # weights from model.safetensors, in eval mode\n"
@@ -145,7 +152,7 @@ def model_source(
             "    A block of this project is a TorchScript file with no Python code, so the whole\n"
             "    model is exported as TorchScript. Submodules are named by block id:\n"
             + "".join(
-                f"    {b.block_id}: {one_line(b.label)} [{b.type}] "
+                f"    {b.block_id}: {doc_text(b.label)} [{b.type}] "
                 f"{format_shape(b.in_shape)} -> {format_shape(b.out_shape)}\n"
                 for b in report.blocks
             )

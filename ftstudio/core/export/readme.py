@@ -38,7 +38,7 @@ Plain PyTorch that runs without FT Studio: needs `torch`, `safetensors` (and `to
 torchvision backbones or image inputs, `numpy` for .npy/.npz files).
 
 Input: one sample of shape `{list(info.input_shape)}` (batched as `(B, ...)`); task:
-`{info.task}`; output per sample: `{list(info.output_shape)}`. Weights: {weights_from}.
+`{info.task}`; output per sample: `{list(info.output_shape)}`. Weights: {one_line(weights_from)}.
 {note}
 ## Files
 
