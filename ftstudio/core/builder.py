@@ -11,8 +11,6 @@ from ftstudio.core.blocks.registry import Shape
 from ftstudio.core.errors import FTStudioError
 from ftstudio.core.project import BlockSpec, Project
 
-_NORM_TYPES = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.LayerNorm, nn.InstanceNorm2d)
-
 
 class BuildError(FTStudioError):
     """A block could not be built; names the block."""
@@ -52,18 +50,19 @@ def freeze_units(module: nn.Module) -> dict[str, list]:
 class FTModel(nn.Sequential):
     """The assembled model: one submodule per block, named by block id, run in order.
 
-    Frozen normalisation layers stay in eval mode when the model is put in training mode, so
-    a frozen BatchNorm's running statistics never change.
+    Frozen blocks and frozen stages stay in eval mode when the model is put in training mode,
+    whatever kind of module they are (TorchScript included): their BatchNorm running statistics
+    never change and their dropout is off, so a frozen feature extractor is deterministic.
     """
 
     def __init__(self, modules: OrderedDict[str, nn.Module]):
         super().__init__(modules)
-        self._frozen_norms: list[nn.Module] = []
+        self._frozen_modules: list[nn.Module] = []
 
     def train(self, mode: bool = True) -> FTModel:
         super().train(mode)
-        for norm in self._frozen_norms:
-            norm.train(False)
+        for module in self._frozen_modules:
+            module.train(False)
         return self
 
 
@@ -100,28 +99,35 @@ def build_model(
 
 
 def apply_freezing(model: FTModel, project: Project) -> None:
-    """Set ``requires_grad`` per block and stage, and keep frozen norm layers in eval mode."""
-    model._frozen_norms = []
+    """Set ``requires_grad`` per block and stage, and keep frozen blocks and stages in eval
+    mode (see :class:`FTModel`)."""
+    model._frozen_modules = []
     for spec in project.blocks:
         module = model.get_submodule(spec.id)
-        module.requires_grad_(True)
+        for p in module.parameters():
+            p.requires_grad_(True)
         if spec.trains_nothing:
-            _freeze(module, model._frozen_norms)
+            _freeze(module, model._frozen_modules)
             continue
         units = freeze_units(module)
         for stage in spec.frozen_stages:
             if stage in units:
                 for item in units[stage]:
-                    _freeze(item, model._frozen_norms)
+                    _freeze(item, model._frozen_modules)
     model.train(model.training)
 
 
-def _freeze(item: nn.Module | nn.Parameter, norms: list[nn.Module]) -> None:
+def _freeze(item: nn.Module | nn.Parameter, frozen: list[nn.Module]) -> None:
+    """No gradient for ``item``; a module also joins the list kept in eval mode.
+
+    Parameters are set one by one: TorchScript modules refuse ``requires_grad_``.
+    """
     if isinstance(item, nn.Parameter):
         item.requires_grad_(False)
         return
-    item.requires_grad_(False)
-    norms.extend(m for m in item.modules() if isinstance(m, _NORM_TYPES))
+    for p in item.parameters():
+        p.requires_grad_(False)
+    frozen.append(item)
 
 
 def parameter_groups(model: FTModel, project: Project, lr: float) -> list[dict[str, Any]]:

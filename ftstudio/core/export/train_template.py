@@ -6,8 +6,8 @@ TRAIN_PY = '''\
     python train.py DATA.npz [--epochs 5] [--lr 1e-3] [--batch-size 32] [--out finetuned.safetensors]
 
 Blocks frozen in FT Studio stay frozen: their parameters get requires_grad_(False), the
-optimizer only sees trainable parameters, and their normalisation layers stay in eval mode so
-BatchNorm running statistics do not change.
+optimizer only sees trainable parameters, and they stay in eval mode, so BatchNorm running
+statistics do not change and their dropout is off (as in FT Studio).
 """
 
 from __future__ import annotations
@@ -21,10 +21,6 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from model import FROZEN, TASK, load_model  # noqa: E402
-
-NORM_TYPES = {"BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "GroupNorm",
-              "LayerNorm", "InstanceNorm2d"}  # by name: works for TorchScript modules too
-
 
 def is_frozen(name: str) -> bool:
     return any(name == prefix or name.startswith(prefix + ".") for prefix in FROZEN)
@@ -41,11 +37,10 @@ def freeze(model: torch.nn.Module) -> list[torch.nn.Parameter]:
 
 
 def train_mode(model: torch.nn.Module) -> None:
-    """model.train(), but frozen normalisation layers stay in eval mode."""
+    """model.train(), but frozen blocks and stages stay in eval mode (TorchScript ones too)."""
     model.train()
     for name, module in model.named_modules():
-        kind = getattr(module, "original_name", type(module).__name__)
-        if is_frozen(name) and kind in NORM_TYPES:
+        if is_frozen(name):
             module.eval()
 
 
