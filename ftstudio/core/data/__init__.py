@@ -24,9 +24,10 @@ Keys of ``data`` (all optional except where noted):
     over this section, e.g. ``{"path": "val.csv"}``.
 ``label_column`` / ``feature_columns``
     csv only: the label's column (default ``"label"``) and the feature columns (default: all
-    others). The file has a header row.
+    others; never the label). The file is UTF-8 text with a header row of distinct names and
+    one value per column on every row.
 ``flip`` / ``random_crop``
-    image-folder only: training-time horizontal flip and random resized crop.
+    image-folder only (images of any format Pillow reads; every class needs one): training-time horizontal flip and random resized crop.
 ``num_workers``
     DataLoader workers (default 2 for image folders, 0 for in-memory sources).
 

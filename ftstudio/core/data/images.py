@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import torch
@@ -10,12 +11,33 @@ from torch.utils.data import Dataset
 from ftstudio.core.data.config import DataConfig
 from ftstudio.core.data.files import existing
 from ftstudio.core.errors import DataError
+from ftstudio.core.text import printable, shorten
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+@functools.cache
+def image_suffixes() -> frozenset[str]:
+    """File endings of every format this Pillow can decode (``.png``, ``.webp``, ``.tif``...).
+
+    Taken from Pillow's registered plugins, so a Pillow built with more formats reads more.
+    Stub formats (which need a handler Pillow does not ship) are left out.
+    """
+    from PIL import Image, ImageFile
+
+    Image.init()
+    readable = {
+        name
+        for name, (factory, _accept) in Image.OPEN.items()
+        if not (isinstance(factory, type) and issubclass(factory, ImageFile.StubImageFile))
+    }
+    return frozenset(ext for ext, name in Image.registered_extensions().items() if name in readable)
 
 
 def scan_folder(config: DataConfig, path: str) -> tuple[list[tuple[str, int]], list[str]]:
-    """``[(file, label)]`` and the class names (sorted sub-folder names)."""
+    """``[(file, label)]`` and the class names (sorted sub-folder names).
+
+    Every class must hold at least one image file of a format Pillow reads; a class without
+    one is refused by name (and what its folder holds instead is said).
+    """
     root = existing(path, config, folder=True)
     classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
     if not classes:
@@ -23,14 +45,33 @@ def scan_folder(config: DataConfig, path: str) -> tuple[list[tuple[str, int]], l
             f"{config.described}: no class sub-folders. Put each class's images in its own "
             "sub-folder, e.g. cats/1.png, dogs/2.png."
         )
-    items = [
-        (str(f), label)
-        for label, name in enumerate(classes)
-        for f in sorted((root / name).iterdir())
-        if f.suffix.lower() in IMAGE_SUFFIXES
-    ]
-    if not items:
-        raise DataError(f"{config.described}: no .png or .jpg images in the class sub-folders.")
+    suffixes = image_suffixes()
+    items: list[tuple[str, int]] = []
+    empty: list[str] = []
+    others: set[str] = set()
+    for label, name in enumerate(classes):
+        found = 0
+        for f in sorted((root / name).iterdir()):
+            if f.name.startswith("."):
+                continue
+            # is_file(): a pipe or device named x.png would block or never end when read
+            if f.suffix.lower() in suffixes and f.is_file():
+                items.append((str(f), label))
+                found += 1
+            else:
+                others.add(f.suffix.lower() or ("sub-folder" if f.is_dir() else "no ending"))
+        if not found:
+            empty.append(name)
+    if empty:
+        shown = ", ".join(f"'{shorten(n, 40)}'" for n in empty[:12])
+        more = f" and {len(empty) - 12} more" if len(empty) > 12 else ""
+        held = ", ".join(sorted(others)[:8]) or "nothing"
+        raise DataError(
+            f"{config.described}: class folder(s) {shown}{more} hold no image that can be read "
+            f"(besides images, the class folders hold: {held}). Every class needs at least one "
+            "image file of a format Pillow reads (.png, .jpg, .webp, .tif, .bmp, .gif, ...): "
+            "add images or remove the folder."
+        )
     return items, classes
 
 
@@ -110,12 +151,19 @@ class ImageFolderDataset(Dataset):
         from PIL import Image
 
         path, label = self.items[index]
+        shown = printable(path)
         try:
             with Image.open(path) as img:
                 image = img.convert(self.mode)
-        except OSError as exc:
+        except Image.DecompressionBombError:
             raise DataError(
-                f"Cannot read the image {path}: {exc}. Replace the file or remove it from the "
-                "image folder."
+                f"The image {shown} is too large: it has more pixels than Pillow opens safely "
+                f"({2 * Image.MAX_IMAGE_PIXELS:,}), a guard against decompression bombs. Shrink "
+                "it or remove it from the image folder."
+            ) from None
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise DataError(
+                f"Cannot read the image {shown}: {shorten(str(exc), 200)}. Replace the file or "
+                "remove it from the image folder."
             ) from None
         return self.transform(image), label
