@@ -92,3 +92,27 @@ def test_param_edit_that_breaks_shapes(window, settle):
     window.undo.undo()
     settle(window)
     assert red_rows(window) == []
+
+
+def test_torchscript_backbone_row_shows_its_stages(make_window, settle, tmp_path):
+    import torch
+    from torch import nn
+
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Conv2d(4, 5, 3), nn.Flatten())
+    path = tmp_path / "net.pt"
+    torch.jit.save(torch.jit.script(net), str(path))
+    project = Project(name="ts", input=InputSpec((3, 6, 6)), task=TaskSpec(num_classes=2))
+    project.blocks.append(
+        make_block("backbone_from_file", project, path=str(path), architecture="torchscript")
+    )
+    project.blocks.append(make_block("linear_classifier", project, classes=2))
+    window = make_window(project=project)
+    model, backbone = window.model, window.model.index(0, 0)
+    assert [model.index(r, 1, backbone).data() for r in range(model.rowCount(backbone))] == [
+        "0",
+        "2",
+    ]
+    assert model.setData(model.index(0, COL_FROZEN, backbone), Qt.Checked, Qt.CheckStateRole)
+    settle(window)
+    assert window.doc.blocks[0].frozen_stages == ["0"]
+    assert window.validator.report.blocks[0].frozen == 3 * 4 * 9 + 4

@@ -163,6 +163,30 @@ class _ScriptedBackbone(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.scripted(x)
 
+    def freeze_units(self) -> dict[str, list]:
+        """The scripted module's top-level children that hold weights, by name: a wrapper
+        with a single child is looked through, and torchvision's ``features`` sequence is
+        split into its parts (``features.0``, ``features.1``...) as the built-in block does."""
+        module = self.scripted
+        children = _weighted_children(module)
+        while len(children) == 1 and not _has_state(module, recurse=False):
+            module = children[0][1]
+            children = _weighted_children(module)
+        units: dict[str, list] = {}
+        for name, child in children:
+            parts = _weighted_children(child) if name == "features" else []
+            units.update({f"{name}.{n}": [c] for n, c in parts} or {name: [child]})
+        return units
+
+
+def _weighted_children(module: nn.Module) -> list[tuple[str, nn.Module]]:
+    return [(n, c) for n, c in module.named_children() if _has_state(c)]
+
+
+def _has_state(module: nn.Module, recurse: bool = True) -> bool:
+    tensors = [*module.parameters(recurse=recurse), *module.buffers(recurse=recurse)]
+    return bool(tensors)
+
 
 def _build_from_file(params: dict[str, Any], in_shape: Shape, load_weights: bool) -> nn.Module:
     path = params["path"]
