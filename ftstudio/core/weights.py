@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from ftstudio.core.errors import WeightsUnavailableError
+from ftstudio.core.files import require_regular_file
 from ftstudio.core.state_dicts import KeyFit, fit_keys, shapes_of
 
 STATE_DICT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin")
@@ -33,10 +34,13 @@ def load_state_dict_file(path: str | Path, device: str = "cpu") -> dict[str, tor
     validation to check that a file fits its block.
     """
     path = Path(path).expanduser()
-    if not path.is_file():
+    if not path.exists():
         raise WeightsUnavailableError(
             f"Weights file not found: {path}. Check the path in the block's settings."
         )
+    require_regular_file(
+        path, "Weights file", WeightsUnavailableError, "Check the path in the block's settings."
+    )
     try:
         if path.suffix == ".safetensors" and device == "meta":
             state = _safetensors_shapes(path)

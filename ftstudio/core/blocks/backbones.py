@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -13,6 +12,7 @@ from torch import nn
 from ftstudio.core.blocks import codegen, layers
 from ftstudio.core.blocks.registry import BlockType, Shape, register
 from ftstudio.core.errors import ShapeMismatch, WeightsUnavailableError
+from ftstudio.core.files import require_regular_file
 from ftstudio.core.params import Param
 from ftstudio.core.state_dicts import KeyFit
 from ftstudio.core.weights import apply_weights_file, load_into, load_torchvision_weights
@@ -247,11 +247,8 @@ register(
 
 
 def _require_file(path: str, title: str, remedy: str = "") -> None:
-    if not Path(path).is_file():
-        raise WeightsUnavailableError(
-            f"{title}: the file {path} does not exist. Pick an existing file in the block's "
-            f"settings{remedy}."
-        )
+    hint = f"Pick an existing file in the block's settings{remedy}."
+    require_regular_file(path, title, WeightsUnavailableError, hint)
 
 
 def _small_cnn(params: dict[str, Any], in_shape: Shape) -> codegen.Call:

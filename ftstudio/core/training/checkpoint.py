@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from ftstudio.core.errors import TrainingError
+from ftstudio.core.files import require_regular_file
 from ftstudio.core.project import atomic_write_bytes
 from ftstudio.core.weights import describe_load_failure, state_dict_mismatch
 
@@ -58,8 +59,9 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         The file is missing, damaged or not an FT Studio checkpoint.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise TrainingError(f"No checkpoint at {path}. Check the path.")
+    require_regular_file(path, "Checkpoint", TrainingError, "Give a last.pt or best.pt file.")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - damaged or foreign file
