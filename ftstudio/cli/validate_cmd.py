@@ -1,4 +1,5 @@
-"""``ftstudio validate PROJECT``: per-block shapes, parameters and FLOPs; exit 0/1/2."""
+"""``ftstudio validate PROJECT [--data]``: per-block shapes, parameters and FLOPs, warnings,
+and optionally a check of the data against the project; exit 0/1/2."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ def add_parser(sub) -> None:
     p.add_argument("project", help=".ftproj file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--batch-size", type=int, default=32, help="batch size for the memory estimate")
+    p.add_argument(
+        "--data",
+        action="store_true",
+        help="also read the data and check a sample's shape, the class count and label range",
+    )
     p.set_defaults(run=run)
 
 
@@ -47,7 +53,7 @@ def run(args) -> int:
     except ProjectFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE
-    report = validate(project, batch_size=args.batch_size)
+    report = validate(project, batch_size=args.batch_size, check_data=args.data)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
         return EXIT_VALID if report.ok else EXIT_INVALID
@@ -80,10 +86,18 @@ def run(args) -> int:
         f"{human_bytes(m.params)}, gradients {human_bytes(m.grads)}, optimizer "
         f"{human_bytes(m.optimizer)}, activations {human_bytes(m.activations)})"
     )
+    if report.data is not None and report.data.ok:
+        print(report.data.summary())
+    for warning in report.warnings:
+        print(f"Warning: {warning}")
     if report.ok:
-        print("Valid: the shapes fit from input to output.")
+        fits = " and the data fits" if report.data is not None else ""
+        print(f"Valid: the shapes fit from input to output{fits}.")
         return EXIT_VALID
     issue = report.issue
+    if issue.kind == "data":
+        print(f"Invalid data: {issue.message}")
+        return EXIT_INVALID
     where = (
         f"block {issue.index + 1} '{report.blocks[issue.index].label}'"
         if issue.index >= 0

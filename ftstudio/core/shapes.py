@@ -22,7 +22,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ftstudio.core.blocks.registry import BlockType, Shape, format_shape
 from ftstudio.core.builder import freeze_units, resolved_params
+from ftstudio.core.data import peek
 from ftstudio.core.data.images import weights_shape_conflict
+from ftstudio.core.data.peek import DataCheck
 from ftstudio.core.errors import FTStudioError, ShapeMismatch
 from ftstudio.core.project import Project
 
@@ -48,7 +50,7 @@ class BlockIssue:
     ``index`` is the block's position (-1: the stack as a whole). ``kind`` is ``"block"`` when
     the block cannot take its input (or cannot be built), ``"task"`` when the stack runs but
     its output does not fit the task, ``"stack"`` for the stack as a whole (empty, no input
-    shape). ``fix`` names a block type to insert before the block, if one would help.
+    shape), ``"data"`` for data that does not fit the project (the data check). ``fix`` names a block type to insert before the block, if one would help.
     """
 
     index: int
@@ -97,6 +99,8 @@ class ValidationReport:
     blocks: list[BlockReport]
     issue: BlockIssue | None
     memory: MemoryEstimate
+    warnings: list[str] = field(default_factory=list)
+    data: DataCheck | None = None  # only when the data check ran
 
     @property
     def ok(self) -> bool:
@@ -129,6 +133,8 @@ class ValidationReport:
             "memory": {**asdict(self.memory), "total": self.memory.total},
             "issue": asdict(self.issue) if self.issue else None,
             "blocks": [asdict(b) for b in self.blocks],
+            "warnings": list(self.warnings),
+            "data": self.data.to_json() if self.data is not None else None,
         }
         return out
 
@@ -233,13 +239,22 @@ def infer_output_shape(block_type: BlockType, params: dict[str, Any], in_shape: 
 
 
 def validate(
-    project: Project, batch_size: int = 32, input_shape: Shape | None = None
+    project: Project,
+    batch_size: int = 32,
+    input_shape: Shape | None = None,
+    check_data: bool = False,
 ) -> ValidationReport:
-    """Propagate shapes through the stack; report every block and the first error as data."""
+    """Propagate shapes through the stack; report every block and the first error as data.
+
+    Warnings (pretrained weights not cached yet) never make the report invalid. With
+    ``check_data`` the data is read as training reads it (:mod:`ftstudio.core.data.peek`);
+    data that does not fit the project is an issue of kind ``"data"``.
+    """
     shape = tuple(input_shape or project.input.shape or ()) or None
     shape_in = shape
     reports: list[BlockReport] = []
     issue: BlockIssue | None = None
+    warnings: list[str] = []
     for index, spec in enumerate(project.blocks):
         report = BlockReport(index, spec.id, spec.label, spec.type, "unknown", in_shape=shape)
         reports.append(report)
@@ -269,6 +284,10 @@ def validate(
             continue
         _fill(report, analysis, spec)
         shape = analysis.out_shape
+        if spec.block_type.warnings is not None:
+            params = resolved_params(project, spec)
+            where = f"Block {index + 1} '{spec.label}'"
+            warnings += [f"{where}: {w}" for w in spec.block_type.warnings(params)]
     if issue is None and reports and shape is None:
         issue = BlockIssue(
             -1,
@@ -288,11 +307,18 @@ def validate(
             "The stack is empty. Add a backbone or feature extractor, then a head.",
             kind="stack",
         )
+    data = peek.check_data(project) if check_data else None
+    if data is not None:
+        warnings += data.warnings
+        if issue is None and data.error is not None:
+            issue = BlockIssue(-1, "", data.error, kind="data")
     return ValidationReport(
         tuple(input_shape or project.input.shape or ()) or None,
         reports,
         issue,
         estimate_memory(reports, batch_size),
+        warnings,
+        data,
     )
 
 

@@ -160,7 +160,26 @@ def load_torchvision_weights(weights, arch: str) -> dict[str, torch.Tensor]:
             ) from exc
         raise WeightsUnavailableError(
             f"Pretrained weights for {arch} ({weights}) are not in the cache ({cached}) and could "
-            f"not be downloaded: {exc}. Remedies: connect once so torchvision can cache them; copy "
-            f"the file to {cached}; set the block's weights to 'file' and pick a local file; or set "
-            "weights to 'none' to start from random initialisation."
+            f"not be downloaded: {exc}. {uncached_remedies(cached)}"
         ) from exc
+
+
+def uncached_remedies(cached: Path) -> str:
+    """What to do when torchvision's pretrained weights are not in the local cache."""
+    return (
+        f"Remedies: connect once so torchvision can cache them; copy the file to {cached}; set "
+        "the block's weights to 'file' and pick a local file; or set weights to 'none' to start "
+        "from random initialisation."
+    )
+
+
+def uncached_weights_warning(weights, arch: str) -> str | None:
+    """A warning when torchvision's pretrained ``weights`` are not in the local cache (building
+    the model will try to download them), or None when they are. Never touches the network."""
+    cached = hub_cache_file(weights.url)
+    if cached.is_file():
+        return None
+    return (
+        f"Pretrained weights for {arch} ({weights}) are not in the local cache ({cached}); "
+        f"training will try to download them and fails offline. {uncached_remedies(cached)}"
+    )

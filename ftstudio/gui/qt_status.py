@@ -43,10 +43,20 @@ class QtStatusBar(QStatusBar):
         self.memory.setText(
             f"Training memory @ batch {memory.batch_size}: ≈{human_bytes(memory.total)}"
         )
+        warned = f" · ⚠ {len(report.warnings)} warning(s)" if report.warnings else ""
+        tips = [report.data.summary()] if report.data is not None and report.data.ok else []
+        tips += [f"Warning: {w}" for w in report.warnings]
         if report.ok:
-            self.validity.setText("✓ Shapes OK")
+            checked = " and data" if report.data is not None else ""
+            self.validity.setText(f"✓ Shapes{checked} OK{warned}")
             self.validity.setStyleSheet("color: #1e7b34; font-weight: bold;")
+        elif report.issue.kind == "data":
+            self.validity.setText(f"✗ The data does not fit{warned}")
+            self.validity.setStyleSheet("color: #9b1c1c; font-weight: bold;")
+            tips.insert(0, report.issue.message)
         else:
             where = f"block {report.issue.index + 1}" if report.issue.index >= 0 else "stack"
-            self.validity.setText(f"✗ Shape error at {where}")
+            self.validity.setText(f"✗ Shape error at {where}{warned}")
             self.validity.setStyleSheet("color: #9b1c1c; font-weight: bold;")
+            tips.insert(0, report.issue.message)
+        self.validity.setToolTip("\n\n".join(tips))

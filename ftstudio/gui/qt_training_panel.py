@@ -188,7 +188,10 @@ class QtTrainingPanel(QWidget):
         elif not ok:
             issue = self.report.issue
             where = f"block {issue.index + 1}" if issue.index >= 0 else "the stack"
-            self.state.setText(f"Train is off: fix the shape error at {where} first.")
+            if issue.kind == "data":
+                self.state.setText(f"Train is off: {issue.message}")
+            else:
+                self.state.setText(f"Train is off: fix the shape error at {where} first.")
             self.state.setStyleSheet("color: #b00020;")
         else:
             self.state.setText("Ready. Train uses a copy; you can keep editing.")

@@ -2,13 +2,15 @@
 
 Edits restart a short single-shot timer; when it fires, a snapshot of the project goes to a
 worker living in its own QThread, and the report comes back as a queued signal. Only the
-newest request's report is published, so a slow old run never overwrites a newer one.
+newest request's report is published, so a slow old run never overwrites a newer one. When
+the data source is local and cheap to read, the data is checked too (``validate --data``).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from ftstudio.core.data.peek import cheap_to_peek
 from ftstudio.core.project import Project
 from ftstudio.core.shapes import ValidationReport, validate
 
@@ -27,7 +29,7 @@ class _QtValidationWorker(QObject):
     @Slot(int, object)
     def run(self, generation: int, project: Project) -> None:
         try:
-            report = validate(project, batch_size_of(project))
+            report = validate(project, batch_size_of(project), check_data=cheap_to_peek(project))
         except Exception as exc:  # noqa: BLE001 - shown to the user, never crashes the window
             report = exc
         self.done.emit(generation, report)

@@ -15,7 +15,12 @@ from ftstudio.core.errors import ShapeMismatch, WeightsUnavailableError
 from ftstudio.core.files import require_regular_file
 from ftstudio.core.params import Param
 from ftstudio.core.state_dicts import KeyFit
-from ftstudio.core.weights import apply_weights_file, load_into, load_torchvision_weights
+from ftstudio.core.weights import (
+    apply_weights_file,
+    load_into,
+    load_torchvision_weights,
+    uncached_weights_warning,
+)
 
 OUTPUT = Param(
     "output",
@@ -56,6 +61,18 @@ def _torchvision_preprocessing(params: dict[str, Any]) -> dict[str, Any] | None:
         "std": list(t.std),
         "source": str(weights),
     }
+
+
+def _torchvision_warnings(params: dict[str, Any]) -> list[str]:
+    """Pretrained weights not in the local cache: said before training, not at build time."""
+    if params.get("weights") != "DEFAULT":
+        return []
+    try:
+        weights = torchvision.models.get_model_weights(params["architecture"]).DEFAULT
+    except (ValueError, KeyError):
+        return []
+    warning = uncached_weights_warning(weights, params["architecture"])
+    return [warning] if warning else []
 
 
 def _check_channels(in_shape: Shape, channels: int, title: str) -> None:
@@ -150,6 +167,7 @@ register(
         accepts=("image",),
         build=_build_torchvision,
         preprocessing=_torchvision_preprocessing,
+        warnings=_torchvision_warnings,
         code=lambda p, s: codegen.torchvision_backbone(p["architecture"], p["output"]),
     )
 )

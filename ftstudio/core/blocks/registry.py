@@ -46,7 +46,9 @@ class BlockType:
     ``build(params, in_shape, load_weights)`` returns the ``nn.Module`` for a sample input
     shape; it may raise :class:`ShapeMismatch`. A built module may define ``freeze_units()``
     returning an ordered ``{stage name: module}`` mapping that can be frozen one by one, and a
-    block type may define ``preprocessing(params)`` giving the input its weights expect.
+    block type may define ``preprocessing(params)`` giving the input its weights expect, and
+    ``warnings(params)`` listing what validation should say without refusing the block (for
+    example pretrained weights that are not cached yet); it must be cheap and offline.
 
     ``code(params, in_shape)`` is the same module as a Python expression with literal
     arguments, for exported ``model.py`` files (see :mod:`ftstudio.core.blocks.codegen`); it
@@ -66,6 +68,7 @@ class BlockType:
     preprocessing: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
     code: Callable[[dict[str, Any], Shape], str | None] | None = None
     recipe: Callable[[dict[str, Any], Shape], codegen.Call] | None = None
+    warnings: Callable[[dict[str, Any]], list[str]] | None = None
 
     def __post_init__(self) -> None:
         recipe = self.recipe
