@@ -126,6 +126,7 @@ def _check(project) -> DataCheck:
         check.error = f"the {source} data could not be read: {exc}"
         return check
     check.samples = len(bundle.train)
+    check.warnings += list(getattr(bundle, "warnings", []))
     check.sample_shape = tuple(torch.as_tensor(x).shape)
     want = tuple(project.input.shape or ())
     if want and check.sample_shape != want:
