@@ -44,9 +44,19 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         return open_window(argv)
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:  # Ctrl-C while torch is still importing ends quietly too
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        return run_command(args, argv[0])
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def run_command(args: argparse.Namespace, name: str) -> int:
+    """Run one command; our errors, OS errors and running out of memory become one line."""
     from ftstudio.core.errors import FTStudioError
+    from ftstudio.core.os_errors import describe_os_error
     from ftstudio.core.text import printable
 
     try:
@@ -58,14 +68,14 @@ def main(argv: list[str] | None = None) -> int:
         return getattr(exc, "exit_code", 1)
     except MemoryError:
         print(
-            f"error: '{argv[0]}' ran out of memory. Use smaller data, a smaller batch size or "
+            f"error: '{name}' ran out of memory. Use smaller data, a smaller batch size or "
             "model, or a machine with more memory.",
             file=sys.stderr,
         )
         return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except OSError as exc:  # a full disk, a read-only folder, a file where a folder must be
+        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
+        return 1
 
 
 def open_window(argv: list[str]) -> int:

@@ -12,6 +12,10 @@ import torch
 import torch.distributed as dist
 
 from ftstudio.core.errors import TrainingError
+from ftstudio.core.text import printable
+
+SUPPORTED_DEVICE_TYPES = ("cpu", "cuda", "mps")
+DEVICE_CHOICES = "auto, cpu, cuda, cuda:N (a GPU number) or mps"
 
 
 @dataclass(frozen=True)
@@ -60,17 +64,26 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
         if mps is not None and mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
+    shown = printable(str(name))
     try:
         device = torch.device(name)
-    except RuntimeError:
-        raise TrainingError(
-            f"Unknown device '{name}'. Use auto, cpu, cuda, cuda:1 or mps."
-        ) from None
+    except (RuntimeError, TypeError, ValueError):
+        raise TrainingError(f"Unknown device '{shown}'. Use {DEVICE_CHOICES}.") from None
+    if device.type not in SUPPORTED_DEVICE_TYPES:
+        raise TrainingError(f"FT Studio cannot train on device '{shown}'. Use {DEVICE_CHOICES}.")
+    if device.type == "cpu" and device.index not in (None, 0):
+        raise TrainingError(f"There is only one CPU device; use 'cpu', not '{shown}'.")
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise TrainingError("Device 'cuda' was asked for, but no CUDA GPU is available.")
         if device.index is None:
             device = torch.device("cuda", local_rank)
+        count = torch.cuda.device_count()
+        if device.index >= count:
+            raise TrainingError(
+                f"Device '{shown}' was asked for, but this machine has {count} CUDA "
+                f"GPU{'s' if count != 1 else ''} (cuda:0 to cuda:{count - 1})."
+            )
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise TrainingError("Device 'mps' was asked for, but Apple's MPS is not available.")
     return device
