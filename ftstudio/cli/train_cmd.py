@@ -48,6 +48,8 @@ class ProgressPrinter(Callback):
         if self.warn:  # data warnings show even with --quiet
             for warning in info.get("warnings", ()):
                 print(f"warning: {printable(warning)}", file=self.stream)
+            for note in info.get("notes", ()):  # what this run does differently
+                print(f"note: {printable(note)}", file=self.stream)
         if self.enabled:
             print(
                 f"Training on {info['device']} (world size {info['world_size']}), "

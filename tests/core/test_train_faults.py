@@ -183,7 +183,7 @@ def test_checkpoint_write_killed_midway_leaves_previous_loadable(digits, tmp_pat
         timeout=300,
     )
     assert proc.returncode == -9, proc.stderr.decode()[-2000:]
-    leftovers = list((run_dir / "checkpoints").glob(".last.pt.*.tmp"))
+    leftovers = list((run_dir / "checkpoints").glob(".*.pt.*.tmp"))  # best.pt comes first
     assert leftovers, "the kill should have left a half-written temporary file"
     state = load_checkpoint(run_dir / "checkpoints/last.pt")
     assert state["epoch"] == 1  # the checkpoint from before the killed write

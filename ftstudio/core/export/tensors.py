@@ -6,6 +6,8 @@ from pathlib import Path
 
 from torch import nn
 
+from ftstudio.core.export.errors import ExportError
+from ftstudio.core.finite import describe_nonfinite, nonfinite_tensors
 from ftstudio.core.weights import load_into, load_state_dict_file
 
 
@@ -13,10 +15,19 @@ def load_trained(model: nn.Module, checkpoint: str | Path) -> None:
     """Load a training checkpoint (last.pt/best.pt) or a state-dict file into ``model``.
 
     Read with safe loaders only (``weights_only=True`` / safetensors); mismatched keys raise
-    :class:`~ftstudio.core.errors.WeightsUnavailableError` naming them.
+    :class:`~ftstudio.core.errors.WeightsUnavailableError` naming them; NaN or infinite
+    values (parameters or buffers) raise :class:`ExportError` naming the tensors.
     """
     path = str(checkpoint)
-    load_into(model, load_state_dict_file(path), path)
+    state = load_state_dict_file(path)
+    bad = nonfinite_tensors(state)
+    if bad:
+        raise ExportError(
+            f"The checkpoint {path} holds {describe_nonfinite(bad)}; exported weights would "
+            "be useless. Export an earlier checkpoint, or train again with a lower learning "
+            "rate."
+        )
+    load_into(model, state, path)
 
 
 def safetensors_bytes(model: nn.Module) -> bytes:

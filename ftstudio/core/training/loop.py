@@ -145,8 +145,8 @@ class _Run(RunState):
             if data.val is not None and len(data.val) > 0
             else None
         )
-        batches = math.ceil(len(self.sampler) / config.batch_size)
-        self.steps_per_epoch = math.ceil(batches / config.grad_accumulation)
+        self.batches_per_epoch = math.ceil(len(self.sampler) / config.batch_size)
+        self.steps_per_epoch = math.ceil(self.batches_per_epoch / config.grad_accumulation)
         self.scheduler = make_scheduler(self.optimizer, config, self.steps_per_epoch)
         self.scaler = torch.amp.GradScaler(
             "cuda", enabled=config.amp == "fp16" and self.device.type == "cuda"
@@ -163,6 +163,8 @@ class _Run(RunState):
         self.epoch = self.batch = self.step = self.bad_epochs = 0
         self.best: float | None = None
         self.last_row: dict[str, Any] = {}
+        self.notes: list[str] = []
+        self.resumed: dict[str, Any] | None = None
         self.writer = MetricsWriter(self.run_dir / "metrics.csv" if self.run_dir else None)
         self.ckpt_dir = self.run_dir / "checkpoints" if self.run_dir else None
 
@@ -182,6 +184,7 @@ class _Run(RunState):
                 "run_dir": str(self.run_dir) if self.run_dir else None,
                 "world_size": self.dist.world,
                 "warnings": list(getattr(self.data, "warnings", [])),
+                "notes": list(self.notes),
             }
         )
         status = "finished"
@@ -268,16 +271,10 @@ class _Run(RunState):
     def check_finite(self, first_bad: torch.Tensor) -> None:
         bad = int(first_bad)
         if bad >= 0:
-            kept = self.ckpt_dir / "last.pt" if self.ckpt_dir else None
-            where = (
-                f"the last good checkpoint {kept} is kept"
-                if kept is not None and kept.exists()
-                else "no checkpoint was written"
-            )
             raise TrainingError(
                 f"The loss became NaN or infinite at step {bad} (epoch {self.epoch + 1}); "
-                f"training stopped and {where}. Lower the learning rate, turn on gradient "
-                "clipping (training.grad_clip), or check the data for NaN values."
+                f"training stopped and {self.kept_checkpoint()}. Lower the learning rate, turn "
+                "on gradient clipping (training.grad_clip), or check the data for NaN values."
             )
 
     def stop(self, first_bad: torch.Tensor) -> str:
