@@ -176,15 +176,32 @@ class QtProjectFiles:
     def offer_recovery(self) -> bool:
         if not self.recovery.exists():
             return False
-        accepted = self.dialogs.offer_recovery(self.recovery.saved_at())
-        if accepted:
-            try:
-                self.set_project(self.recovery.read(), dirty=True)
-                return True
-            except ProjectFileError as exc:
-                self.dialogs.show_error("Cannot recover", str(exc))
-        self.recovery.clear()
-        return False
+        try:
+            saved_at = self.recovery.saved_at()
+        except OSError:
+            saved_at = "an earlier session"
+        if not self.dialogs.offer_recovery(saved_at):
+            self.recovery.clear()
+            return False
+        try:
+            project = self.recovery.read()
+        except ProjectFileError as exc:
+            self._unreadable_recovery(str(exc))
+            return False
+        self.set_project(project, dirty=True)
+        return True
+
+    def _unreadable_recovery(self, reason: str) -> None:
+        """Report an unreadable recovery file and keep it under another name; start anew."""
+        try:
+            kept = f"It was kept as {self.recovery.set_aside()}."
+        except OSError as exc:
+            kept = f"Copy {self.recovery.path} now if you need it: it could not be moved aside ({exc.strerror or exc})."
+        self.dialogs.show_error(
+            "Cannot recover",
+            f"The unsaved work from the last session cannot be read: {reason} {kept} "
+            "FT Studio continues with the project it opened.",
+        )
 
     def shutdown(self) -> None:
         """A normal close: stop autosaving and remove the recovery file."""

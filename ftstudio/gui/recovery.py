@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -33,14 +34,37 @@ class RecoveryFile:
         return time.strftime("%Y-%m-%d %H:%M", time.localtime(self.path.stat().st_mtime))
 
     def read(self) -> Project:
-        """The recovered project, with its original path (if any) restored."""
-        project = project_io.loads(self.path.read_text(encoding="utf-8"), "the recovery file")
+        """The recovered project, with its original path (if any) restored.
+
+        Raises
+        ------
+        ProjectFileError
+            The recovery file cannot be read or is not a valid project (random bytes, a
+            half-written file, text that is not a project).
+        """
+        project = project_io.load(self.path)
         try:
             meta = json.loads((self.folder / META_NAME).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             meta = {}
-        project.path = Path(meta["path"]) if meta.get("path") else None
+        original = meta.get("path") if isinstance(meta, dict) else None
+        project.path = Path(original) if isinstance(original, str) and original else None
         return project
+
+    def set_aside(self) -> Path:
+        """Keep an unreadable recovery file under a new name beside it; return that path.
+
+        The next start then offers nothing, while the bytes stay for the user (or a bug
+        report). Its companion ``recovery.json`` is removed.
+        """
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for n in range(1, 1000):
+            kept = self.folder / f"recovery-unreadable-{stamp}{f'-{n}' if n > 1 else ''}.ftproj"
+            if not kept.exists():
+                break
+        os.replace(self.path, kept)
+        (self.folder / META_NAME).unlink(missing_ok=True)
+        return kept
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)
