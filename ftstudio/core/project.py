@@ -143,10 +143,15 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 
 def save(project: Project, path: str | Path | None = None) -> Path:
-    """Save atomically to ``path`` (default: where it was loaded from)."""
+    """Save atomically to ``path`` (default: where it was loaded from).
+
+    Through a symbolic link, the file it points to is replaced and the link stays.
+    """
     target = Path(path) if path is not None else project.path
     if target is None:
         raise ProjectFileError("This project has never been saved; choose a file name.")
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))
     atomic_write_text(target, dumps(project))
     tempfiles.remove_stale_temps(target.parent, [target.name])  # left by a killed save
     project.path = target.resolve()

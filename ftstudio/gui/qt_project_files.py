@@ -196,7 +196,10 @@ class QtProjectFiles:
         try:
             kept = f"It was kept as {self.recovery.set_aside()}."
         except OSError as exc:
-            kept = f"Copy {self.recovery.path} now if you need it: it could not be moved aside ({exc.strerror or exc})."
+            kept = (
+                f"Copy {self.recovery.path} now if you need it: it could not be moved aside "
+                f"({exc.strerror or exc})."
+            )
         self.dialogs.show_error(
             "Cannot recover",
             f"The unsaved work from the last session cannot be read: {reason} {kept} "
