@@ -51,7 +51,10 @@ def run(args) -> int:
     try:
         project = project_io.load(args.project)
     except ProjectFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if args.json:
+            print(json.dumps({"ok": False, "readable": False, "problems": exc.problems}, indent=2))
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
         return EXIT_UNREADABLE
     report = validate(project, batch_size=args.batch_size, check_data=args.data)
     if args.json:

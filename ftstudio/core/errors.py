@@ -1,13 +1,22 @@
-"""Errors a user can cause, each with a message written for that user."""
+"""Errors a user can cause, each with a message written for that user.
+
+No message is longer than a few lines: every error of ours goes through
+:func:`ftstudio.core.text.cut_message`; long lists in messages use
+:func:`ftstudio.core.text.summarise`.
+"""
 
 from __future__ import annotations
+
+from ftstudio.core.text import cut_message
+
+MAX_LISTED_PROBLEMS = 8
 
 
 class FTStudioError(Exception):
     """Base class: the message says what went wrong, where, and what to do."""
 
     def __init__(self, message: str):
-        message = _strip_worker_traceback(message, type(self))
+        message = cut_message(_strip_worker_traceback(message, type(self)))
         super().__init__(message)
         self.message = message
 
@@ -16,7 +25,26 @@ class FTStudioError(Exception):
 
 
 class ProjectFileError(FTStudioError):
-    """A project file cannot be read or is not valid."""
+    """A project file cannot be read or is not valid.
+
+    ``problems`` lists every problem found (one sentence each); the message shows the first
+    few. ``ftstudio validate`` prints them all.
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = [cut_message(p, 600, 3) for p in problems] if problems else [self.message]
+
+    @classmethod
+    def from_problems(cls, source: str, problems: list[str]) -> ProjectFileError:
+        if len(problems) == 1:
+            return cls(problems[0], problems)
+        lines = [f"{source} has {len(problems)} problems:"]
+        lines += [f"- {p}" for p in problems[:MAX_LISTED_PROBLEMS]]
+        if len(problems) > MAX_LISTED_PROBLEMS:
+            more = len(problems) - MAX_LISTED_PROBLEMS
+            lines.append(f"- … and {more} more; `ftstudio validate` lists them all.")
+        return cls("\n".join(lines), problems)
 
 
 class ParamError(FTStudioError):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ftstudio.core.errors import ParamError
+from ftstudio.core.keys import nearest
 
 ParamKind = Literal["int", "float", "bool", "choice", "str", "path"]
 
@@ -107,8 +108,13 @@ def _fmt(bound: float | None) -> str:
 def resolve_params(schema: tuple[Param, ...], given: dict[str, Any], where: str) -> dict[str, Any]:
     """Check ``given`` against ``schema``; fill defaults; refuse unknown names."""
     known = {p.name: p for p in schema}
-    unknown = sorted(set(given) - set(known))
+    unknown = [name for name in given if name not in known]
     if unknown:
-        names = ", ".join(known) or "none"
-        raise ParamError(f"{where}: unknown parameter '{unknown[0]}'. Known parameters: {names}.")
+        close = nearest(str(unknown[0]), known)
+        hint = (
+            f"did you mean '{close}'?"
+            if close
+            else f"known parameters: {', '.join(known) or 'none'}."
+        )
+        raise ParamError(f"{where}: unknown parameter '{unknown[0]}'; {hint}")
     return {p.name: p.check(given[p.name], where) if p.name in given else p.default for p in schema}

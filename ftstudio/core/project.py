@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,7 @@ def load(path: str | Path) -> Project:
     """Read a project file. Every problem is a :class:`ProjectFileError` naming the field."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_text(path, MAX_FILE_BYTES)
     except FileNotFoundError:
         raise ProjectFileError(
             f"No project file at {path}. Check the path, or create one with `ftstudio new`."
@@ -118,6 +119,37 @@ def load(path: str | Path) -> Project:
     project = loads(text, path.name)
     project.path = path.resolve()
     return project
+
+
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a real project is a few kB
+
+
+def read_regular_text(path: Path, limit: int) -> str:
+    """The UTF-8 text of ``path``, refusing before reading anything that is not a regular file
+    (a folder, a FIFO, ``/dev/zero``) or is larger than ``limit`` bytes."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ProjectFileError(
+                f"{path} is not a regular file (it is a folder, a device or a pipe); "
+                "give the path of a .ftproj file."
+            )
+        if info.st_size > limit:
+            raise ProjectFileError(
+                f"{path} is {info.st_size:,} bytes, far more than a project file holds "
+                f"(the limit is {limit:,}); check the path."
+            )
+        chunks, size = [], 0
+        while size <= limit and (chunk := os.read(fd, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+        data = b"".join(chunks)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise ProjectFileError(f"{path} grew past {limit:,} bytes while being read.")
+    return data.decode("utf-8")
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

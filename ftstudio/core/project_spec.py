@@ -6,12 +6,13 @@ Reading and writing them is :mod:`ftstudio.core.project_reader` and :mod:`ftstud
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ftstudio.core import blocks
-from ftstudio.core.errors import FTStudioError
+from ftstudio.core.errors import FTStudioError, ProjectFileError
 
 TASK_KINDS = ("classification", "token_classification", "regression")
 
@@ -102,7 +103,7 @@ class Project:
         if not value:
             return value
         if value.startswith("resources:"):
-            return str(RESOURCES / value.removeprefix("resources:"))
+            return str(resource_path(value))
         path = Path(value).expanduser()
         if not path.is_absolute() and self.path is not None:
             path = self.path.parent / path
@@ -110,6 +111,19 @@ class Project:
 
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+
+
+def resource_path(value: str) -> Path:
+    """``resources:NAME`` -> the file FT Studio ships; refuses a NAME leaving that folder."""
+    name = value.removeprefix("resources:")
+    path = (RESOURCES / name).resolve()
+    if Path(name).is_absolute() or not path.is_relative_to(RESOURCES.resolve()):
+        raise ProjectFileError(
+            f"{json.dumps(value, ensure_ascii=False)[:80]} points outside FT Studio's resources "
+            "folder; a resources: path names a file inside it, such as "
+            "resources:weights/digits_cnn_0-4.safetensors. Use a plain path for other files."
+        )
+    return path
 
 
 def make_block(type_name: str, project: Project | None = None, **params: Any) -> BlockSpec:

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from typing import Any
 
 from ftstudio.core.errors import DataError
-from ftstudio.core.text import shorten
+from ftstudio.core.keys import unknown_keys
+from ftstudio.core.text import shorten, summarise
 
 SOURCES = ("digits", "synthetic-sequence", "image-folder", "csv", "tensor-file")
 FILE_SOURCES = ("image-folder", "csv", "tensor-file")
 SEQUENCE_LABELS = ("tagging", "symbols")  # labelling rules of synthetic-sequence (see builtin)
+SOURCE_CLASSES = {"digits": 10}  # built-in sources whose classes are known before reading
+MAX_CLASS = 100_000  # as task.num_classes
+_CLASS_SPEC = re.compile(r"^ *[0-9]+ *(- *[0-9]+ *)?(, *[0-9]+ *(- *[0-9]+ *)?)*$")
 
 
 @dataclass
@@ -32,7 +37,6 @@ class DataConfig:
     flip: bool = False
     random_crop: bool = False
     num_workers: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def described(self) -> str:
@@ -71,6 +75,10 @@ def parse_data_config(raw: dict[str, Any] | None) -> DataConfig:
         A key has a wrong type or value; the message names the key.
     """
     raw = dict(raw or {})
+    known = [f.name for f in fields(DataConfig)]
+    unknown = unknown_keys(raw, known, "data")
+    if unknown:
+        raise DataError(f"{unknown[0]} Fix the project's data section.")
     source = raw.get("source", "digits")
     if source not in SOURCES:
         raise _fail("source", f"must be one of {', '.join(SOURCES)}; got {json.dumps(source)}.")
@@ -86,6 +94,10 @@ def parse_data_config(raw: dict[str, Any] | None) -> DataConfig:
         and all(isinstance(c, int) and not isinstance(c, bool) for c in classes)
     ):
         raise _fail("classes", 'must be a range such as "5-9" or a list of class numbers.')
+    if classes is not None:
+        class_ranges(classes)
+        if source in SOURCE_CLASSES:
+            parse_classes(classes, list(range(SOURCE_CLASSES[source])))
     validation = raw.get("validation")
     if validation is not None and not isinstance(validation, dict):
         raise _fail("validation", "must be an object describing a data source, or absent.")
@@ -104,7 +116,6 @@ def parse_data_config(raw: dict[str, Any] | None) -> DataConfig:
         )
     if features is not None:
         _check_feature_columns(features, label_column)
-    known = set(DataConfig.__dataclass_fields__) - {"extra"}
     return DataConfig(
         source=source,
         path=path,
@@ -119,7 +130,6 @@ def parse_data_config(raw: dict[str, Any] | None) -> DataConfig:
         flip=_flag(raw, "flip"),
         random_crop=_flag(raw, "random_crop"),
         num_workers=_number(raw, "num_workers", None, int, 0, 64),
-        extra={k: v for k, v in raw.items() if k not in known},
     )
 
 
@@ -138,23 +148,48 @@ def _check_feature_columns(features: list[str], label_column: str) -> None:
         raise _fail("feature_columns", f"names {names} more than once. List each column once.")
 
 
+def class_ranges(spec: str | list[int]) -> list[tuple[int, int]]:
+    """``"5-9,12"`` or ``[5, 12]`` -> ``[(5, 9), (12, 12)]``, never expanded (a range may be
+    huge); refuses bad syntax, a range going down and numbers above :data:`MAX_CLASS`."""
+    if isinstance(spec, list):
+        ranges = [(c, c) for c in spec]
+    elif len(spec) <= 10_000 and _CLASS_SPEC.match(spec):
+        ranges = []
+        for part in spec.split(","):
+            lo, _, hi = part.partition("-")
+            ranges.append((int(lo), int(hi) if hi.strip() else int(lo)))
+    else:
+        raise _fail("classes", f'must look like "5-9" or "0,2,4"; got {json.dumps(spec)[:60]}.')
+    for lo, hi in ranges:
+        if lo > hi:
+            raise _fail("classes", f"the range {lo}-{hi} goes down; write {hi}-{lo}.")
+        if lo < 0 or hi > MAX_CLASS:
+            raise _fail(
+                "classes",
+                f"class numbers go from 0 to {MAX_CLASS:,}; got {lo if lo < 0 else hi:,}.",
+            )
+    return ranges
+
+
 def parse_classes(spec: str | list[int] | None, available: list[int]) -> list[int]:
     """``"5-9"``, ``"0,2,4"`` or ``[5, 6]`` -> sorted class numbers (all when None)."""
     if spec is None:
         return list(available)
-    if isinstance(spec, list):
-        chosen = spec
-    else:
-        chosen = []
-        try:
-            for part in spec.replace(" ", "").split(","):
-                lo, _, hi = part.partition("-")
-                chosen.extend(range(int(lo), int(hi or lo) + 1))
-        except ValueError:
-            raise _fail(
-                "classes", f'must look like "5-9" or "0,2,4"; got {json.dumps(spec)}.'
-            ) from None
-    missing = sorted(set(chosen) - set(available))
-    if missing or not chosen:
-        raise _fail("classes", f"{missing or 'nothing'} not among the classes {available}.")
-    return sorted(set(chosen))
+    ranges = class_ranges(spec)
+    chosen = sorted(c for c in set(available) if any(lo <= c <= hi for lo, hi in ranges))
+    merged: list[list[int]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    asked = sum(hi - lo + 1 for lo, hi in merged)
+    known = summarise(sorted(available), len(available), limit=10)
+    if not ranges:
+        raise _fail("classes", f"selects no class; choose some of the data's classes ({known}).")
+    if asked > len(chosen):
+        have = set(available)
+        missing = (c for lo, hi in merged for c in range(lo, hi + 1) if c not in have)
+        what = summarise(missing, asked - len(chosen))
+        raise _fail("classes", f"{what} not among the data's classes ({known}).")
+    return chosen
