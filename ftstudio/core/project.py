@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from ftstudio.core import tempfiles
 from ftstudio.core.errors import ProjectFileError
+from ftstudio.core.files import require_regular_file
 from ftstudio.core.project_reader import (
     FORMAT_VERSION,
     MAX_DIM,
@@ -25,6 +25,7 @@ from ftstudio.core.project_reader import (
     from_dict,
     loads,
     migrate,
+    read_section,
 )
 from ftstudio.core.project_spec import (
     RESOURCES,
@@ -35,6 +36,7 @@ from ftstudio.core.project_spec import (
     TaskSpec,
     make_block,
 )
+from ftstudio.core.text import printable
 
 __all__ = [
     "FORMAT_VERSION",
@@ -56,6 +58,7 @@ __all__ = [
     "loads",
     "make_block",
     "migrate",
+    "read_section",
     "save",
     "to_dict",
 ]
@@ -109,11 +112,8 @@ def load(path: str | Path) -> Project:
     """Read a project file. Every problem is a :class:`ProjectFileError` naming the field."""
     path = Path(path)
     try:
-        text = read_regular_text(path, MAX_FILE_BYTES)
-    except FileNotFoundError:
-        raise ProjectFileError(
-            f"No project file at {path}. Check the path, or create one with `ftstudio new`."
-        ) from None
+        require_regular_file(path, "Project file", ProjectFileError, _CHECK_PATH)
+        text = _read_bounded(path, MAX_FILE_BYTES)
     except (OSError, UnicodeDecodeError) as exc:
         raise ProjectFileError(f"Cannot read {path}: {exc}.") from None
     project = loads(text, path.name)
@@ -122,33 +122,18 @@ def load(path: str | Path) -> Project:
 
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a real project is a few kB
+_CHECK_PATH = "Check the path, or create one with `ftstudio new`."
 
 
-def read_regular_text(path: Path, limit: int) -> str:
-    """The UTF-8 text of ``path``, refusing before reading anything that is not a regular file
-    (a folder, a FIFO, ``/dev/zero``) or is larger than ``limit`` bytes."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ProjectFileError(
-                f"{path} is not a regular file (it is a folder, a device or a pipe); "
-                "give the path of a .ftproj file."
-            )
-        if info.st_size > limit:
-            raise ProjectFileError(
-                f"{path} is {info.st_size:,} bytes, far more than a project file holds "
-                f"(the limit is {limit:,}); check the path."
-            )
-        chunks, size = [], 0
-        while size <= limit and (chunk := os.read(fd, limit + 1 - size)):
-            chunks.append(chunk)
-            size += len(chunk)
-        data = b"".join(chunks)
-    finally:
-        os.close(fd)
+def _read_bounded(path: Path, limit: int) -> str:
+    """The UTF-8 text of the regular file ``path``; refuses one over ``limit`` bytes."""
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
     if len(data) > limit:
-        raise ProjectFileError(f"{path} grew past {limit:,} bytes while being read.")
+        raise ProjectFileError(
+            f"{printable(str(path))} holds more than {limit:,} bytes, far more than a project "
+            "file does; check the path."
+        )
     return data.decode("utf-8")
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "from_dict",
     "loads",
     "migrate",
+    "read_section",
 ]
 
 FORMAT_VERSION = 1
@@ -59,6 +60,25 @@ def from_dict(raw: Any, source: str = "project") -> Project:
     if reader.problems:
         raise ProjectFileError.from_problems(source, reader.problems)
     return project
+
+
+def read_section(section: str, raw: Any, source: str = "project") -> Any:
+    """One section (``input``, ``task``, ``data`` or ``training``) checked as the reader
+    checks it in a file: an :class:`InputSpec`, a :class:`TaskSpec` or the checked dict.
+
+    Raises
+    ------
+    ProjectFileError
+        Listing every problem of that section.
+    """
+    deep = too_deep(raw)
+    if deep is not None:
+        raise ProjectFileError(f"{source}: {section}: nested more than {MAX_DEPTH} levels deep.")
+    reader = SectionReader(source)
+    value = reader.attempt(lambda: getattr(reader, section)(raw))
+    if reader.problems:
+        raise ProjectFileError.from_problems(source, reader.problems)
+    return value
 
 
 def _shown(value: Any) -> str:

@@ -66,14 +66,12 @@ def parse_input_shape(text: str, dtype: str = "float32") -> InputSpec:
         raise FTStudioError(
             f"'{text.strip()}' is not a list of whole numbers; enter {SHAPE_HELP}."
         ) from None
-    raw = {"version": project_io.FORMAT_VERSION, "input": {"shape": dims, "dtype": dtype}}
-    return project_io.from_dict(raw, "Input shape").input
+    return project_io.read_section("input", {"shape": dims, "dtype": dtype}, "Input shape")
 
 
 def checked_task(task: TaskSpec) -> TaskSpec:
     """The task as the core's project reader accepts it (raises FTStudioError otherwise)."""
-    raw = {"version": project_io.FORMAT_VERSION, "task": dataclasses.asdict(task)}
-    return project_io.from_dict(raw, "Task").task
+    return project_io.read_section("task", dataclasses.asdict(task), "Task")
 
 
 def weights_input_shape(project: Project) -> tuple[tuple[int, ...], str] | None:

@@ -207,7 +207,7 @@ def test_oversized_file_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(project_io, "MAX_FILE_BYTES", 100)
     path = tmp_path / "p.ftproj"
     path.write_text(json.dumps(template()))
-    with pytest.raises(ProjectFileError, match="the limit is 100"):
+    with pytest.raises(ProjectFileError, match="more than 100 bytes"):
         project_io.load(path)
 
 
