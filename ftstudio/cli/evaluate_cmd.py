@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ftstudio.core.text import printable
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("evaluate", help="evaluate a checkpoint on the project's validation data")
@@ -23,7 +25,7 @@ def format_report(result: dict[str, Any]) -> str:
         lines.append(f"MAE       {result['mae']:.4f}")
         return "\n".join(lines)
     lines.append(f"accuracy  {result['accuracy']:.4f}")
-    names = [str(n) for n in result["classes"]]
+    names = [printable(str(n)) for n in result["classes"]]
     width = max(8, *(len(n) for n in names))
     lines += ["", f"{'class':<{width}} {'precision':>9} {'recall':>9} {'F1':>9} {'support':>8}"]
     for name, row in zip(names, result["per_class"], strict=True):

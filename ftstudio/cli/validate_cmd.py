@@ -44,6 +44,7 @@ def run(args) -> int:
     from ftstudio.core.blocks import format_shape
     from ftstudio.core.errors import ProjectFileError
     from ftstudio.core.shapes import validate
+    from ftstudio.core.text import printable
 
     if args.batch_size < 1:
         print("error: --batch-size must be at least 1", file=sys.stderr)
@@ -54,14 +55,14 @@ def run(args) -> int:
         if args.json:
             print(json.dumps({"ok": False, "readable": False, "problems": exc.problems}, indent=2))
         for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
+            print(f"error: {printable(problem, keep_newlines=True)}", file=sys.stderr)
         return EXIT_UNREADABLE
     report = validate(project, batch_size=args.batch_size, check_data=args.data)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
         return EXIT_VALID if report.ok else EXIT_INVALID
     print(
-        f"Project '{project.name}': input {format_shape(report.input_shape)}, task "
+        f"Project '{printable(project.name)}': input {format_shape(report.input_shape)}, task "
         f"{project.task.kind}"
     )
     header = f"{'#':>3}  {'name':<24} {'type':<22} {'output':<18} {'trainable':>10} {'frozen':>10} {'FLOPs':>8}"
@@ -75,7 +76,7 @@ def run(args) -> int:
             else ("error" if b.status == "error" else "?")
         )
         print(
-            f"{b.index + 1:>3}  {b.label[:24]:<24} {b.type[:22]:<22} {out:<18} "
+            f"{b.index + 1:>3}  {printable(b.label)[:24]:<24} {printable(b.type)[:22]:<22} {out:<18} "
             f"{human(b.trainable):>10} {human(b.frozen):>10} {human(b.flops):>8}{mark}"
         )
     print("-" * len(header))
@@ -90,21 +91,21 @@ def run(args) -> int:
         f"{human_bytes(m.optimizer)}, activations {human_bytes(m.activations)})"
     )
     if report.data is not None and report.data.ok:
-        print(report.data.summary())
+        print(printable(report.data.summary(), keep_newlines=True))
     for warning in report.warnings:
-        print(f"Warning: {warning}")
+        print(f"Warning: {printable(warning, keep_newlines=True)}")
     if report.ok:
         fits = " and the data fits" if report.data is not None else ""
         print(f"Valid: the shapes fit from input to output{fits}.")
         return EXIT_VALID
     issue = report.issue
     if issue.kind == "data":
-        print(f"Invalid data: {issue.message}")
+        print(f"Invalid data: {printable(issue.message, keep_newlines=True)}")
         return EXIT_INVALID
     where = (
-        f"block {issue.index + 1} '{report.blocks[issue.index].label}'"
+        f"block {issue.index + 1} '{printable(report.blocks[issue.index].label)}'"
         if issue.index >= 0
         else "stack"
     )
-    print(f"Invalid at {where}: {issue.message}")
+    print(f"Invalid at {where}: {printable(issue.message, keep_newlines=True)}")
     return EXIT_INVALID

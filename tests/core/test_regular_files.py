@@ -14,7 +14,6 @@ from ftstudio.core import blocks
 from ftstudio.core import project as project_io
 from ftstudio.core.data import load_data
 from ftstudio.core.errors import DataError, FTStudioError, WeightsUnavailableError
-from ftstudio.core.files import require_regular_file
 from ftstudio.core.training.checkpoint import load_checkpoint
 from ftstudio.core.weights import load_state_dict_file
 
@@ -44,6 +43,8 @@ KINDS = [
 
 @pytest.mark.parametrize("kind, said", KINDS)
 def test_helper_refuses_without_opening(tmp_path, kind, said):
+    from ftstudio.core.files import require_regular_file
+
     path = special(kind, tmp_path, "x.bin")
     with pytest.raises(FTStudioError) as info:
         require_regular_file(path, "Thing", hint="Pick a file.")
@@ -53,6 +54,8 @@ def test_helper_refuses_without_opening(tmp_path, kind, said):
 
 
 def test_helper_accepts_a_file_and_a_link_to_one(tmp_path):
+    from ftstudio.core.files import require_regular_file
+
     target = tmp_path / "a.csv"
     target.write_text("x")
     (tmp_path / "link.csv").symlink_to(target)
