@@ -62,7 +62,7 @@ class QtMainWindow(QMainWindow):
         self.doc.connect(self._on_event)
         self.undo.cleanChanged.connect(self._clean_changed)
         self.validator.reportReady.connect(self._show_report)
-        self.validator.failed.connect(self.statusBar().showMessage)
+        self.validator.failed.connect(self.status.set_failure)
         self.setAcceptDrops(True)
         self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)  # palette keeps full height
         self.resize(1360, 860)

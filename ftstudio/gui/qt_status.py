@@ -34,7 +34,15 @@ class QtStatusBar(QStatusBar):
         for label in (self.validity, self.params, self.memory, self.device):
             self.addPermanentWidget(label)
 
+    def set_failure(self, message: str) -> None:
+        """Validation itself failed: say so instead of staying at "Validating…"."""
+        self.validity.setText("✗ Validation failed")
+        self.validity.setToolTip(message)
+        self.validity.setStyleSheet("color: #9b1c1c; font-weight: bold;")
+        self.showMessage(message)
+
     def set_report(self, report: ValidationReport) -> None:
+        self.validity.setToolTip("")
         total = report.trainable + report.frozen
         self.params.setText(
             f"Params: {human_count(total)} total · {human_count(report.trainable)} trainable"

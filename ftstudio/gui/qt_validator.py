@@ -13,9 +13,16 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from ftstudio.core.data.peek import cheap_to_peek
 from ftstudio.core.project import Project
 from ftstudio.core.shapes import ValidationReport, validate
+from ftstudio.core.text import cut_message
 
 DEBOUNCE_MS = 15
 DEFAULT_BATCH = 32
+
+
+def failure_message(exc: BaseException) -> str:
+    """A validator exception as a status-bar message: never empty, never huge."""
+    detail = str(exc).strip() or "no message"
+    return cut_message(f"Validation failed: {type(exc).__name__}: {detail}", 500, 3)
 
 
 def batch_size_of(project: Project) -> int:
@@ -67,15 +74,20 @@ class QtValidator(QObject):
 
     def _start(self) -> None:
         self._generation += 1
-        self._request.emit(self._generation, self._project().copy())
+        try:  # copying a pathological project can fail too (RecursionError...)
+            snapshot = self._project().copy()
+        except Exception as exc:  # noqa: BLE001 - shown in the status bar, never left hanging
+            self._finished(self._generation, exc)
+            return
+        self._request.emit(self._generation, snapshot)
 
     @Slot(int, object)
     def _finished(self, generation: int, report) -> None:
         if generation != self._generation:
             return
         self._published = generation
-        if isinstance(report, Exception):
-            self.failed.emit(f"Validation failed: {report}")
+        if isinstance(report, BaseException):
+            self.failed.emit(failure_message(report))
             return
         self.report = report
         self.reportReady.emit(report)
