@@ -26,6 +26,7 @@ from ftstudio.core.data import peek
 from ftstudio.core.data.images import weights_shape_conflict
 from ftstudio.core.data.peek import DataCheck
 from ftstudio.core.errors import FTStudioError, ShapeMismatch
+from ftstudio.core.output_checks import final_linear, logits_warning
 from ftstudio.core.project import Project
 
 PROBE_BATCH = 2
@@ -41,6 +42,7 @@ class BlockAnalysis:
     unit_params: tuple[tuple[str, int], ...]  # params per freeze unit; "" = not in any unit
     flops: int  # per sample, forward
     activation_bytes: int  # per sample, outputs of leaf modules
+    final_linear: tuple[int, int] | None = None  # (in, out) when the block ends in a Linear
 
 
 @dataclass
@@ -78,6 +80,7 @@ class BlockReport:
     stages: list[str] = field(default_factory=list)
     stage_params: dict[str, int] = field(default_factory=dict)
     issue: BlockIssue | None = None
+    warnings: list[str] = field(default_factory=list)  # also in the report's list, with "where"
 
 
 @dataclass
@@ -212,6 +215,7 @@ def _measure(module: nn.Module, in_shape: Shape) -> BlockAnalysis:
         unit_params=_unit_params(module),
         flops=counter.get_total_flops() // PROBE_BATCH,
         activation_bytes=activation_values[0] * BYTES_PER_VALUE // PROBE_BATCH,
+        final_linear=final_linear(module),
     )
 
 
@@ -285,9 +289,11 @@ def validate(
         _fill(report, analysis, spec)
         shape = analysis.out_shape
         if spec.block_type.warnings is not None:
-            params = resolved_params(project, spec)
-            where = f"Block {index + 1} '{spec.label}'"
-            warnings += [f"{where}: {w}" for w in spec.block_type.warnings(params)]
+            report.warnings += spec.block_type.warnings(resolved_params(project, spec))
+        if spec.block_type.category == "Backbones":
+            logits = logits_warning(shape, analysis.final_linear)
+            report.warnings += [logits] if logits else []
+        warnings += [f"Block {index + 1} '{spec.label}': {w}" for w in report.warnings]
     if issue is None and reports and shape is None:
         issue = BlockIssue(
             -1,

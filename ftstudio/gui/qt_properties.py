@@ -28,6 +28,10 @@ ISSUE_STYLE = (
     "QFrame#issue { background: #fde2e2; border: 1px solid #d05050; border-radius: 4px; }"
     " QLabel { color: #7a1010; }"
 )
+WARNING_STYLE = (
+    "QFrame#warning { background: #fff4d6; border: 1px solid #c99a2e; border-radius: 4px; }"
+    " QLabel { color: #6b4a00; }"
+)
 
 
 class QtProperties(QWidget):
@@ -58,6 +62,11 @@ class QtProperties(QWidget):
         box = QVBoxLayout(self.issue_box)
         box.addWidget(self.issue_label)
         box.addWidget(self.fix_button)
+        self.warning_box = QFrame(objectName="warning")
+        self.warning_box.setStyleSheet(WARNING_STYLE)
+        self.warning_label = QLabel(wordWrap=True, objectName="warningText")
+        self.warning_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        QVBoxLayout(self.warning_box).addWidget(self.warning_label)
         self.message = QLabel(wordWrap=True, objectName="paramMessage")
         self.message.setStyleSheet("color: #9b1c1c;")
         self.form_host = QWidget()
@@ -67,6 +76,7 @@ class QtProperties(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.issue_box)
+        layout.addWidget(self.warning_box)
         layout.addWidget(self.form_host)
         layout.addWidget(self.message)
         layout.addStretch(1)
@@ -93,7 +103,20 @@ class QtProperties(QWidget):
         issue = self.report.issue
         return issue if issue is not None and issue.block_id == spec_id else None
 
+    def current_warnings(self) -> list[str]:
+        """Warnings of the selected block (of the whole stack when none is selected)."""
+        if self.report is None:
+            return []
+        if self.row < 0:
+            return list(self.report.warnings)
+        spec_id = self.doc.blocks[self.row].id
+        block = next((b for b in self.report.blocks if b.block_id == spec_id), None)
+        return list(block.warnings) if block is not None else []
+
     def _show_issue(self) -> None:
+        warnings = self.current_warnings()
+        self.warning_box.setVisible(bool(warnings))
+        self.warning_label.setText("\n\n".join(warnings))
         issue = self.current_issue()
         self.issue_box.setVisible(issue is not None)
         if issue is None:

@@ -116,3 +116,30 @@ def test_torchscript_backbone_row_shows_its_stages(make_window, settle, tmp_path
     settle(window)
     assert window.doc.blocks[0].frozen_stages == ["0"]
     assert window.validator.report.blocks[0].frozen == 3 * 4 * 9 + 4
+
+
+def test_a_scripted_classifier_backbone_is_warned_about(make_window, settle, tmp_path):
+    import torch
+    from torch import nn
+
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.Linear(4 * 4 * 4, 10))
+    path = tmp_path / "classifier.pt"
+    torch.jit.save(torch.jit.script(net), str(path))
+    project = Project(name="ts", input=InputSpec((3, 6, 6)), task=TaskSpec(num_classes=2))
+    project.blocks.append(
+        make_block("backbone_from_file", project, path=str(path), architecture="torchscript")
+    )
+    project.blocks.append(make_block("linear_classifier", project, classes=2))
+    data = tmp_path / "data.pt"
+    torch.save({"X": torch.randn(8, 3, 6, 6), "y": torch.arange(8) % 2}, data)
+    project.data = {"source": "tensor-file", "path": str(data)}
+    window = make_window(project=project)
+    assert window.validator.report.ok, window.validator.report.issue
+    assert window.status.validity.text().endswith("OK · ⚠ 1 warning(s)")
+    assert "Block 1 'Backbone from file': Outputs (B, 10)" in window.status.validity.toolTip()
+    properties = window.properties
+    window.stack_view.select_row(0)
+    assert properties.warning_box.isVisibleTo(properties)
+    assert "class logits" in properties.warning_label.text()
+    window.stack_view.select_row(1)
+    assert not properties.warning_box.isVisibleTo(properties)
