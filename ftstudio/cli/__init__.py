@@ -74,7 +74,7 @@ def run_command(args: argparse.Namespace, name: str) -> int:
         )
         return 1
     except OSError as exc:  # a full disk, a read-only folder, a file where a folder must be
-        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
+        print(f"error: {printable(describe_os_error(exc))}", file=sys.stderr)
         return 1
 
 

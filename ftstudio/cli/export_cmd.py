@@ -25,19 +25,21 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from ftstudio.core import project as project_io
     from ftstudio.core.export import export_project
+    from ftstudio.core.text import printable
 
     project = project_io.load(args.project)
     formats = [f for f, on in (("torchscript", args.torchscript), ("onnx", args.onnx)) if on]
     result = export_project(
         project, args.out, checkpoint=args.checkpoint, formats=formats, overwrite=args.overwrite
     )
+    out_dir = printable(str(result.out_dir))
     print(
-        f"Exported '{project.name}' to {result.out_dir} ({result.mode}); weights: "
-        f"{result.weights_from}"
+        f"Exported '{printable(project.name)}' to {out_dir} ({result.mode}); weights: "
+        f"{printable(str(result.weights_from))}"
     )
     for path in result.files:
-        print(f"  wrote {path.name}")
+        print(f"  wrote {printable(path.name)}")
     for note in result.notes:
-        print(f"note: {note}")
-    print(f"Try: cd {result.out_dir} && python predict.py INPUT")
+        print(f"note: {printable(note)}")
+    print(f"Try: cd {out_dir} && python predict.py INPUT")
     return 0

@@ -20,7 +20,8 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from ftstudio.core.templates import create_from_template
+    from ftstudio.core.text import printable
 
     project = create_from_template(args.template, args.path, overwrite=args.force)
-    print(f"Created {project.path} from template '{args.template}'.")
+    print(f"Created {printable(str(project.path))} from template '{printable(args.template)}'.")
     return 0

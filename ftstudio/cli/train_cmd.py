@@ -53,7 +53,7 @@ class ProgressPrinter(Callback):
         if self.enabled:
             print(
                 f"Training on {info['device']} (world size {info['world_size']}), "
-                f"{info['epochs']} epochs, run folder {info['run_dir']}",
+                f"{info['epochs']} epochs, run folder {printable(str(info['run_dir']))}",
                 file=self.stream,
             )
 
@@ -127,5 +127,5 @@ def run(args) -> int:
         )
         print(f"{summary['status']} after {summary['epochs_completed']} epochs: {shown}")
         if summary.get("run_dir"):
-            print(f"run folder: {summary['run_dir']}")
+            print(f"run folder: {printable(str(summary['run_dir']))}")
     return 0

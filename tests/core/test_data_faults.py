@@ -149,3 +149,15 @@ def test_validate_escapes_block_and_project_names(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out
     assert "enc\\x1b[31m\\nf" in out
+
+
+def test_train_and_export_escape_control_characters_in_names(tmp_path, capsys):
+    path = csv_project(tmp_path)
+    project = project_io.load(path)
+    project.name = "run\x1b[2J\x1b[Hname"
+    project_io.save(project, path)
+    assert main(["train", str(path), "--epochs", "1"]) == 0
+    assert main(["export", str(path), "--out", str(tmp_path / "exp")]) == 0
+    captured = capsys.readouterr()
+    assert "\x1b" not in captured.out + captured.err
+    assert "run\\x1b[2J\\x1b[Hname" in captured.out

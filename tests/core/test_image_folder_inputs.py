@@ -154,3 +154,18 @@ def test_corrupt_image_is_one_message_naming_it(tmp_path):
     part, index = found[0]
     with pytest.raises(DataError, match=r"Cannot read the image .*b/2\.png"):
         part[index]
+
+
+def test_validation_folder_with_other_classes_names_the_difference(tmp_path):
+    path = image_project(tmp_path, {"a": ["1.png"], "b": ["1.png"]})
+    for cls in ["a", *(f"extra{i:03d}" for i in range(200))]:
+        (tmp_path / "val" / cls).mkdir(parents=True)
+        Image.new("RGB", (10, 10)).save(tmp_path / "val" / cls / "1.png")
+    project = project_io.load(path)
+    project.data["validation"] = {"path": "val"}
+    with pytest.raises(DataError) as info:
+        load_data(project)
+    message = str(info.value)
+    assert "only in validation: extra000" in message and "missing there: b" in message
+    assert len(message) < 600
+    assert "extra199" not in message

@@ -13,7 +13,7 @@ from torch.utils.data import Dataset, TensorDataset
 from ftstudio.core.data import builtin, files, images
 from ftstudio.core.data.config import DataConfig, parse_data_config
 from ftstudio.core.errors import DataError
-from ftstudio.core.text import shorten
+from ftstudio.core.text import shorten, summarise
 
 
 @dataclass
@@ -208,9 +208,16 @@ def _image_bundle(project, config, val_config, shape, task) -> DataBundle:
     if val_config is not None:
         val_items, val_names = images.scan_folder(val_config, project.resolve_path(val_config.path))
         if val_names != names:
+            extra = sorted(set(val_names) - set(names))
+            absent = sorted(set(names) - set(val_names))
+            parts = [
+                f"{what} {summarise(shorten(n, 40) for n in found)}"
+                for what, found in (("only in validation:", extra), ("missing there:", absent))
+                if found
+            ]
             raise DataError(
-                f"{val_config.described}: the validation classes {val_names} differ from the "
-                f"training classes {names}."
+                f"{val_config.described}: the validation class folders differ from the "
+                f"training ones ({'; '.join(parts)}). Give both the same class sub-folders."
             )
     else:
         labels = [label for _, label in items]
