@@ -101,9 +101,12 @@ def test_predict_on_an_image_and_per_token_classes(exports):
     Image.fromarray((np.random.default_rng(0).random((40, 50, 3)) * 255).astype("uint8")).save(
         picture
     )
-    done = run_script(folder, "predict.py", str(picture))
+    webp = picture.with_suffix(".webp")  # any format Pillow reads, as training does
+    Image.open(picture).save(webp)
+    done = run_script(folder, "predict.py", str(picture), str(webp))
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"{picture}: ") and "(p=" in done.stdout
+    assert f"{webp}: " in done.stdout
 
     folder = exports["seed-sequence"]["result"].out_dir
     torch.save({"X": exports["seed-sequence"]["x"]}, folder.parent / "seq.pt")

@@ -7,8 +7,9 @@ PREDICT_PY = '''\
 
 INPUT is a .npy, .npz (key X), .pt (a tensor, or a dict with X; read with weights_only=True)
 or .csv file (one sample per row; a header row and a "label" column are skipped) holding one
-sample of INPUT_SHAPE or a batch of them, or an image file (.png/.jpg/.jpeg/.bmp) when the
-model takes images: it is prepared with PREPROCESSING from model.py.
+sample of INPUT_SHAPE or a batch of them, or an image file of any format Pillow reads (.png,
+.jpg, .webp, .tif, .bmp, .gif...) when the model takes images: it is prepared with
+PREPROCESSING from model.py.
 """
 
 from __future__ import annotations
@@ -24,7 +25,19 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from model import CLASS_NAMES, INPUT_SHAPE, PREPROCESSING, TASK, load_model  # noqa: E402
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+TENSOR_SUFFIXES = (".npy", ".npz", ".pt", ".pth", ".csv")
+
+
+def is_image(suffix: str) -> bool:
+    """True for the file endings of every format Pillow reads (as FT Studio trained)."""
+    if suffix in TENSOR_SUFFIXES:
+        return False
+    try:
+        from PIL import Image
+    except ImportError:
+        return suffix in (".png", ".jpg", ".jpeg")
+    Image.init()
+    return suffix in Image.registered_extensions()
 
 
 def as_batch(x: torch.Tensor, source: str) -> torch.Tensor:
@@ -73,7 +86,7 @@ def read_image(path: Path) -> torch.Tensor:
 
 def read(path: Path) -> torch.Tensor:
     suffix = path.suffix.lower()
-    if suffix in IMAGE_SUFFIXES:
+    if is_image(suffix):
         if len(INPUT_SHAPE) != 3:
             sys.exit(f"error: {path} is an image, but the model takes {list(INPUT_SHAPE)}")
         return as_batch(read_image(path), str(path))
