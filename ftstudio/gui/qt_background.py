@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from ftstudio.core.errors import FTStudioError
+from ftstudio.core.failures import failure_message
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +48,10 @@ class QtCallWorker(QObject):
         try:
             value = self.fn()
         except FTStudioError as exc:  # the user's to fix: the core's own message
-            self.failed.emit(str(exc))
+            self.failed.emit(failure_message(exc, self.what))
         except Exception as exc:  # noqa: BLE001 - a bug must reach the window, never crash it
             log.error("%s failed:\n%s", self.what, traceback.format_exc())
-            self.failed.emit(f"{self.what} failed unexpectedly: {type(exc).__name__}: {exc}")
+            self.failed.emit(failure_message(exc, self.what))
         else:
             self.succeeded.emit(value)
         finally:

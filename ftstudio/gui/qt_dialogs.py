@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 
+from ftstudio.gui.qt_plain_text import ask
+
 if TYPE_CHECKING:
     from ftstudio.core.export import ExportResult
     from ftstudio.gui.qt_export_dialog import ExportOptions, ExportRequest
@@ -22,8 +24,9 @@ class QtDialogs:
 
     def ask_save_changes(self, name: str) -> str:
         """'save', 'discard' or 'cancel'."""
-        answer = QMessageBox.question(
+        answer = ask(
             self.parent,
+            QMessageBox.Question,
             "Unsaved changes",
             f"Save the changes to “{name}” first?",
             QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel,
@@ -32,7 +35,7 @@ class QtDialogs:
         return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer, "cancel")
 
     def show_error(self, title: str, message: str) -> None:
-        QMessageBox.critical(self.parent, title, message)
+        ask(self.parent, QMessageBox.Critical, title, message, QMessageBox.Ok, QMessageBox.Ok)
 
     def open_project_path(self) -> str | None:
         path, _ = QFileDialog.getOpenFileName(self.parent, "Open project", "", PROJECT_FILTER)
@@ -53,8 +56,9 @@ class QtDialogs:
         return path or None
 
     def offer_recovery(self, saved_at: str) -> bool:
-        answer = QMessageBox.question(
+        answer = ask(
             self.parent,
+            QMessageBox.Question,
             "Recover unsaved work?",
             f"FT Studio did not close normally. Recover the unsaved project from {saved_at}?",
             QMessageBox.Yes | QMessageBox.No,
@@ -73,8 +77,9 @@ class QtDialogs:
             dialog.deleteLater()
 
     def ask_overwrite(self, folder: str) -> bool:
-        answer = QMessageBox.question(
+        answer = ask(
             self.parent,
+            QMessageBox.Question,
             "Write into this folder?",
             f"“{folder}” is not empty and is not an earlier FT Studio export. Write the export "
             "into it anyway? Files with the same names are replaced; other files stay.",

@@ -146,6 +146,7 @@ class QtProjectSettings(QWidget):
         self.sync_head.clicked.connect(self.sync_head_to_task)
         self.data = QtDataSettings(doc, undo, choose_file, choose_folder)
         self.message = QLabel(wordWrap=True, objectName="projectMessage")
+        self.message.setTextFormat(Qt.PlainText)
         self.message.setStyleSheet("color: #9b1c1c;")
         self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.data.message.connect(self.message.setText)

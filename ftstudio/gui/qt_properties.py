@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
@@ -56,6 +57,7 @@ class QtProperties(QWidget):
         self.issue_box = QFrame(objectName="issue")
         self.issue_box.setStyleSheet(ISSUE_STYLE)
         self.issue_label = QLabel(wordWrap=True)
+        self.issue_label.setTextFormat(Qt.PlainText)  # messages quote block names
         self.issue_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.fix_button = QPushButton("Insert suggested block")
         self.fix_button.clicked.connect(lambda: self.insertFixRequested.emit(self.row))
@@ -68,6 +70,7 @@ class QtProperties(QWidget):
         self.warning_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         QVBoxLayout(self.warning_box).addWidget(self.warning_label)
         self.message = QLabel(wordWrap=True, objectName="paramMessage")
+        self.message.setTextFormat(Qt.PlainText)
         self.message.setStyleSheet("color: #9b1c1c;")
         self.form_host = QWidget()
         self.form_layout = QVBoxLayout(self.form_host)
@@ -152,7 +155,7 @@ class QtProperties(QWidget):
             spec = self.doc.blocks[self.row]
             block_type = spec.block_type
             self.title.setText(
-                f"<b>{spec.label}</b> &nbsp;<span style='color:#666'>{block_type.title} · "
+                f"<b>{html.escape(spec.label)}</b> &nbsp;<span style='color:#666'>{block_type.title} · "
                 f"{block_type.category}</span><br><small>{block_type.description}</small>"
             )
             if not block_type.params:

@@ -19,6 +19,7 @@ from ftstudio.core.shapes import BlockReport, ValidationReport
 from ftstudio.gui import qt_stack_mime as mime
 from ftstudio.gui.qt_commands import QtInsertBlock, QtMoveBlock, QtUpdateBlock
 from ftstudio.gui.qt_icons import ERROR_BG, ERROR_FG, OK_FG, UNKNOWN_FG, category_icon
+from ftstudio.gui.qt_plain_text import plain_tooltip
 from ftstudio.gui.stack_document import StackDocument
 
 COLUMNS = ("#", "Name", "Type", "Output", "Trainable / frozen", "Frozen", "Status")
@@ -139,8 +140,8 @@ class QtStackModel(QAbstractItemModel):
         if role == BACKGROUND:
             return ERROR_BG if error else None
         if role == TOOLTIP:
-            if error and report.issue:
-                return report.issue.message
+            if error and report.issue:  # a message quoting a block name is never markup
+                return plain_tooltip(report.issue.message)
             return spec.block_type.description
         if role == CHECK:
             return self._freeze_state(spec) if col == COL_FROZEN else None

@@ -7,6 +7,7 @@ newest validation report says the shapes fit and no run is going.
 
 from __future__ import annotations
 
+import html
 import os
 import time
 from pathlib import Path
@@ -78,6 +79,7 @@ def clock(seconds: float) -> str:
 
 def _label(name: str, style: str = "") -> QLabel:
     label = QLabel(objectName=name, wordWrap=True)
+    label.setTextFormat(Qt.PlainText)  # names, paths and messages are never markup
     label.setTextInteractionFlags(Qt.TextSelectableByMouse | Qt.LinksAccessibleByMouse)
     label.setStyleSheet(style)
     return label
@@ -219,6 +221,7 @@ class QtTrainingPanel(QWidget):
         self.speed.clear()
         self.metrics.clear()
         self.error.hide()
+        self.folder.setTextFormat(Qt.PlainText)
         self.folder.setText(f"Run folder: {self.run_dir}")
         self.state.setText("Loading data and building the model…")
         self.state.setStyleSheet("color: #555;")
@@ -284,6 +287,8 @@ class QtTrainingPanel(QWidget):
         self.metrics.setText(f"Epoch {row['epoch']}\n{describe_metrics(row)}")
 
     def _error(self, message: str) -> None:
+        if not message.strip():  # never "The run failed" with nothing below it
+            message = "The run stopped with an error that gave no message; the log has details."
         self.last_error = message
         self.error.setText(message)
         self.error.show()
@@ -305,7 +310,9 @@ class QtTrainingPanel(QWidget):
             self.speed.setText(f"{final_row['samples_per_s']:,.0f} samples/s in the last epoch")
         if summary.get("run_dir"):
             url = QUrl.fromLocalFile(summary["run_dir"]).toString()
-            self.folder.setText(f'Run folder: <a href="{url}">{summary["run_dir"]}</a>')
+            shown = html.escape(str(summary["run_dir"]))
+            self.folder.setTextFormat(Qt.RichText)  # a link; the path itself is escaped
+            self.folder.setText(f'Run folder: <a href="{html.escape(url)}">{shown}</a>')
         self.message.emit(f"{verb}. {final.replace(chr(10), '; ')}", MESSAGE_MS)
 
     def _ended(self) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ftstudio.core.errors import FTStudioError
+from ftstudio.core.failures import failure_message
 from ftstudio.core.project import Project
 from ftstudio.core.training import Callback, TrainControl, train_project
 from ftstudio.gui.qt_background import end_worker_thread
@@ -54,6 +55,9 @@ class QtSignalCallback(Callback):
         self.worker.checkpoint.emit(path, kind)
 
     def on_error(self, message: str) -> None:
+        # an empty or bare type-name message waits for the worker's fuller one
+        if not message.strip() or message.strip().isidentifier():
+            return
         if not self.errored:
             self.errored = True
             self.worker.error.emit(message)
@@ -97,10 +101,10 @@ class QtTrainingWorker(QObject):
                 run_dir=self.run_dir,
             )
         except FTStudioError as exc:  # DataError, TrainingError, BuildError...: user's to fix
-            callback.on_error(str(exc))
+            callback.on_error(failure_message(exc, "Training"))
         except Exception as exc:  # noqa: BLE001 - a bug must reach the panel, never crash it
             log.error("training failed:\n%s", traceback.format_exc())
-            callback.on_error(f"Training failed unexpectedly: {type(exc).__name__}: {exc}")
+            callback.on_error(failure_message(exc, "Training"))
         finally:
             end_worker_thread(self)
 

@@ -103,7 +103,7 @@ def test_exceptions_reach_callbacks_and_are_raised():
     cfg = parse_training_config({"epochs": 1, "batch_size": 8, "device": "cpu", "log_every": 1})
     with pytest.raises(RuntimeError, match="boom"):
         fit(nn.Linear(4, 2), _bundle(), cfg, [cb])
-    assert cb.errors == ["boom at step"]
+    assert cb.errors == ["Training failed unexpectedly: RuntimeError: boom at step"]
 
 
 def test_a_nan_validation_loss_never_becomes_the_best_score(tmp_path):

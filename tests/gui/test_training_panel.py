@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from ftstudio.core import project as project_io
+from ftstudio.core.errors import TrainingError
 from ftstudio.core.templates import load_template
 from ftstudio.gui import qt_training_worker
 from ftstudio.gui.qt_commands import QtRemoveBlock, QtSetProjectField
@@ -191,3 +192,27 @@ def test_curves_take_nan_and_update_on_the_timer_tick_not_per_point(qtbot):
     x, y = plots.curves["step_loss"].getOriginalDataset()
     assert list(x) == [1, 2, 3, 4] and np.isnan(y[1]) and np.isinf(y[3])
     plots.grab()  # drawing non-finite and zero values (log axis) must not raise
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [
+        (MemoryError(), "ran out of memory"),
+        (ValueError(), "ValueError"),
+        (TrainingError(""), "TrainingError"),
+        (OSError(28, "No space left on device"), "No space left"),
+    ],
+)
+def test_the_run_failed_never_shows_an_empty_message(starter, qtbot, monkeypatch, raised, expected):
+    def fail(*args, callbacks=(), **kwargs):
+        for cb in callbacks:  # as the training loop did: str(exc) or the type's name
+            cb.on_error(str(raised) or type(raised).__name__)
+        raise raised
+
+    monkeypatch.setattr(qt_training_worker, "train_project", fail)
+    panel = starter.training
+    with qtbot.waitSignal(panel.runner.ended, timeout=RUN_MS):
+        panel.buttons["train"].click()
+    assert "The run failed" in panel.state.text()
+    assert expected in panel.error.text() and len(panel.error.text()) > 25
+    assert panel.error.text() in starter.statusBar().currentMessage()

@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader
 
 from ftstudio.core.data import DataBundle
 from ftstudio.core.errors import TrainingError
+from ftstudio.core.failures import failure_message
 from ftstudio.core.training.callbacks import Callback, CallbackList, TrainControl
 from ftstudio.core.training.config import TrainConfig
 from ftstudio.core.training.device import (
@@ -93,7 +94,7 @@ def fit(
         cb.on_error(str(error))
         raise error from exc
     except BaseException as exc:
-        cb.on_error(str(exc) or type(exc).__name__)
+        cb.on_error(failure_message(exc, "Training"))
         raise
 
 

@@ -14,6 +14,7 @@ from torch.utils.data import DataLoader
 from ftstudio.core.builder import build_model, parameter_groups
 from ftstudio.core.data import DataBundle, load_data
 from ftstudio.core.errors import DataError
+from ftstudio.core.failures import failure_message
 from ftstudio.core.project import Project
 from ftstudio.core.shapes import validate
 from ftstudio.core.training import checkpoint as ckpt
@@ -112,7 +113,7 @@ def train_project(
             run_dir = default_run_dir(project)
     except Exception as exc:
         for cb in callbacks:
-            cb.on_error(str(exc))
+            cb.on_error(failure_message(exc, "Training"))
         raise
     joined = False
     if launched_by_torchrun():
