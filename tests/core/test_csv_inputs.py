@@ -259,3 +259,19 @@ def test_cli_latin1_csv_is_one_line_and_exit_1(tmp_path, capsys, command):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert "not UTF-8" in err
+
+
+@pytest.mark.parametrize(
+    "text, said",
+    [
+        (("a,b,label\n" + rows(3) + "1,2,é\n").encode("latin-1"), "not UTF-8"),
+        ("a,a,label\n" + rows(3), "more than once"),
+        ("a,b,label\n" + rows(3) + "1,2\n", "line 5 has 2 field(s)"),
+    ],
+)
+def test_cli_validate_data_reports_the_csv_problem_in_one_line(tmp_path, capsys, text, said):
+    path = project_for(tmp_path, text)
+    assert main(["validate", str(path), "--data"]) == 1
+    out = capsys.readouterr().out
+    problem = [line for line in out.splitlines() if line.startswith("Invalid data: ")]
+    assert len(problem) == 1 and said in problem[0] and "Traceback" not in out

@@ -169,3 +169,12 @@ def test_validation_folder_with_other_classes_names_the_difference(tmp_path):
     assert "only in validation: extra000" in message and "missing there: b" in message
     assert len(message) < 600
     assert "extra199" not in message
+
+
+def test_cli_validate_data_says_the_image_is_too_large(tmp_path, capsys):
+    path = image_project(tmp_path, {"a": ["1.png", "2.png"], "b": ["1.png", "2.png"]})
+    for name in ("a/1.png", "a/2.png", "b/1.png", "b/2.png"):
+        (tmp_path / "images" / name).write_bytes(png_header(20000, 20000))
+    assert main(["validate", str(path), "--data"]) == 1
+    out = capsys.readouterr().out
+    assert "Invalid data: The image " in out and "too large" in out and "Traceback" not in out
