@@ -80,6 +80,9 @@ def run(args) -> int:
             f"{human(b.trainable):>10} {human(b.frozen):>10} {human(b.flops):>8}{mark}"
         )
     print("-" * len(header))
+    for b in report.blocks:
+        if b.note:
+            print(f"{b.index + 1:>3}  {printable(b.label)}: {printable(b.note)}")
     m = report.memory
     print(
         f"Total: {human(report.trainable)} trainable, {human(report.frozen)} frozen parameters, "

@@ -25,7 +25,7 @@ from ftstudio.core.builder import freeze_units, resolved_params
 from ftstudio.core.data import peek
 from ftstudio.core.data.images import weights_shape_conflict
 from ftstudio.core.data.peek import DataCheck
-from ftstudio.core.errors import FTStudioError, ShapeMismatch
+from ftstudio.core.errors import FTStudioError, ShapeMismatch, WeightsUnavailableError
 from ftstudio.core.output_checks import final_linear, logits_warning
 from ftstudio.core.project import Project
 
@@ -63,6 +63,11 @@ class BlockIssue:
     fix: str | None = None
     kind: str = "block"
 
+    @property
+    def title(self) -> str:
+        """What the problem is called in the window: a weights file is no shape error."""
+        return "Weights problem" if self.kind == "weights" else "Shape error"
+
 
 @dataclass
 class BlockReport:
@@ -81,6 +86,7 @@ class BlockReport:
     stage_params: dict[str, int] = field(default_factory=dict)
     issue: BlockIssue | None = None
     warnings: list[str] = field(default_factory=list)  # also in the report's list, with "where"
+    note: str = ""  # the block's status, e.g. "resnet18 (guessed from the file)"
 
 
 @dataclass
@@ -270,6 +276,8 @@ def validate(
             _check_stages(spec, analysis)
         except ShapeMismatch as exc:
             issue = BlockIssue(index, spec.id, str(exc), exc.expected, exc.got, exc.fix)
+        except WeightsUnavailableError as exc:
+            issue = BlockIssue(index, spec.id, f"{spec.label}: {exc}", kind="weights")
         except FTStudioError as exc:
             issue = BlockIssue(index, spec.id, f"{spec.label}: {exc}")
         except Exception as exc:  # noqa: BLE001 - torch's own error for this input shape
@@ -287,6 +295,7 @@ def validate(
             shape = None
             continue
         _fill(report, analysis, spec)
+        report.note = _note(spec.block_type, resolved_params(project, spec))
         shape = analysis.out_shape
         if spec.block_type.warnings is not None:
             report.warnings += spec.block_type.warnings(resolved_params(project, spec))
@@ -338,6 +347,15 @@ def _check_image_size(project: Project, shape: Shape | None) -> BlockIssue | Non
         return None
     first = project.blocks[0]
     return BlockIssue(0, first.id, conflict, kind="block")
+
+
+def _note(block_type: BlockType, params: dict[str, Any]) -> str:
+    if block_type.note is None:
+        return ""
+    try:
+        return block_type.note(params)
+    except FTStudioError:  # the build reported any real problem already
+        return ""
 
 
 def _check_stages(spec, analysis: BlockAnalysis) -> None:

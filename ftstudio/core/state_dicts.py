@@ -110,7 +110,8 @@ class KeyFit:
         if self.prefix:
             parts.append(f"key prefix '{self.prefix}' stripped")
         if self.outside:
-            parts.append(f"{len(self.outside)} keys outside '{self.prefix}' left out")
+            n = len(self.outside)
+            parts.append(f"{n} other key{'s' if n > 1 else ''} (outside '{self.prefix}') left out")
         return "; ".join(parts)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import pickle
+import re
 import socket
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,25 +15,44 @@ from torch import nn
 
 from ftstudio.core.errors import WeightsUnavailableError
 from ftstudio.core.files import require_regular_file
-from ftstudio.core.state_dicts import KeyFit, fit_keys, shapes_of
+from ftstudio.core.state_dicts import KeyFit, extract_state_dict, fit_keys, shapes_of
 
 STATE_DICT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin")
 DOWNLOAD_TIMEOUT_S = 20.0
 
 
 def describe_load_failure(exc: Exception) -> str:
-    """A short reason for a failed safe load, without torch's advice to turn safety off."""
-    if isinstance(exc, pickle.UnpicklingError):
-        return "it holds Python objects besides tensors, and FT Studio never unpickles code"
+    """A short reason for a failed safe load, without torch's advice to turn safety off and
+    without calling a file of another kind corrupted."""
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    if isinstance(exc, pickle.UnpicklingError):
+        found = re.search(r"GLOBAL ([\w.]+)", text)
+        if found or "global" in text.lower():
+            what = f" ({found.group(1)})" if found else ""
+            return (
+                f"it holds Python objects{what} besides tensors, and FT Studio never unpickles code"
+            )
+        return "it is not a file that torch.save or safetensors wrote"
+    if "zip archive" in text or "corrupted" in text or "safetensors" in type(exc).__module__:
+        return "it is not a complete torch.save or safetensors file (another kind, or cut short)"
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return first.split(" In PyTorch")[0].split("weights_only")[0].rstrip(" .,(`")
 
 
 def load_state_dict_file(path: str | Path, device: str = "cpu") -> dict[str, torch.Tensor]:
     """Read a state dict from ``.safetensors`` or a weights-only ``.pt``/``.pth`` file.
 
     ``device="meta"`` reads names and shapes only (no tensor data): cheap enough for
-    validation to check that a file fits its block.
+    validation to check that a file fits its block. See :func:`read_state_dict`.
+    """
+    return read_state_dict(path, device)[0]
+
+
+def read_state_dict(path: str | Path, device: str = "cpu") -> tuple[dict[str, torch.Tensor], str]:
+    """The state dict in ``path`` and where in the file it was (``""``: the whole file).
+
+    A checkpoint dict (``{"state_dict": ...}``, ``{"model": ...}``, Lightning's, FT Studio's)
+    gives the weights it holds; a TorchScript archive is named as such, not as a damaged file.
     """
     path = Path(path).expanduser()
     if not path.exists():
@@ -41,6 +62,11 @@ def load_state_dict_file(path: str | Path, device: str = "cpu") -> dict[str, tor
     require_regular_file(
         path, "Weights file", WeightsUnavailableError, "Check the path in the block's settings."
     )
+    if is_torchscript(path):
+        raise WeightsUnavailableError(
+            f"{path} is a TorchScript archive (a whole scripted model), not a state dict. Use "
+            "it with 'Backbone from file' (architecture 'auto' or 'torchscript')."
+        )
     try:
         if path.suffix == ".safetensors" and device == "meta":
             state = _safetensors_shapes(path)
@@ -53,16 +79,25 @@ def load_state_dict_file(path: str | Path, device: str = "cpu") -> dict[str, tor
     except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear message
         raise WeightsUnavailableError(
             f"Could not read weights from {path}: {describe_load_failure(exc)}. FT Studio reads "
-            ".safetensors files and plain state dicts, e.g. torch.save(model.state_dict(), path)."
+            ".safetensors files, state dicts and checkpoint dicts saved with torch.save, and "
+            "TorchScript files."
         ) from exc
-    for key in ("state_dict", "model", "model_state_dict"):
-        if isinstance(state, dict) and isinstance(state.get(key), dict):
-            state = state[key]
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+    found = extract_state_dict(state)
+    if found is None:
         raise WeightsUnavailableError(
-            f"{path} does not hold a state dict (a mapping of names to tensors)."
+            f"{path} holds no state dict (no mapping of names to tensors). Save the model's "
+            "weights with torch.save(model.state_dict(), path)."
         )
-    return state
+    return found
+
+
+def is_torchscript(path: str | Path) -> bool:
+    """True for a TorchScript archive (``torch.jit.save``), told apart from ``torch.save``'s."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(name.endswith("/constants.pkl") for name in archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
 
 
 def _safetensors_shapes(path: Path) -> dict[str, torch.Tensor]:
@@ -86,13 +121,12 @@ def apply_weights_file(
     """Load the weights in ``path`` into ``module``, or (``load=False``, as validation does)
     only check from names and shapes that they would fit; a mismatch is named either way.
 
-    Keys under the ``ignore`` prefixes (a head the block drops) are left out whatever their
+    A wrapper prefix on the file's keys (``module.``, ``model.``...) is stripped when that
+    makes them fit. Keys under the ``ignore`` prefixes (a head the block drops) are left out whatever their
     shape. ``remedy(fit)`` says what to do when the file does not fit.
     """
     state = load_state_dict_file(path, device="cpu" if load else "meta")
-    fit = fit_keys(
-        shapes_of(state), shapes_of(module.state_dict()), ignore, ignore_unexpected, False
-    )
+    fit = fit_keys(shapes_of(state), shapes_of(module.state_dict()), ignore, ignore_unexpected)
     if not fit.ok:
         raise WeightsUnavailableError(
             f"The weights in {path} do not match the model ({fit.problems}). "

@@ -54,6 +54,9 @@ class QtProperties(QWidget):
         self.title = QLabel()
         self.title.setWordWrap(True)
         self.title.setTextFormat(Qt.RichText)
+        self.note = QLabel(wordWrap=True, objectName="blockNote")
+        self.note.setStyleSheet("color: #555;")
+        self.note.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.issue_box = QFrame(objectName="issue")
         self.issue_box.setStyleSheet(ISSUE_STYLE)
         self.issue_label = QLabel(wordWrap=True)
@@ -78,6 +81,7 @@ class QtProperties(QWidget):
         self.form: QWidget | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
+        layout.addWidget(self.note)
         layout.addWidget(self.issue_box)
         layout.addWidget(self.warning_box)
         layout.addWidget(self.form_host)
@@ -116,7 +120,17 @@ class QtProperties(QWidget):
         block = next((b for b in self.report.blocks if b.block_id == spec_id), None)
         return list(block.warnings) if block is not None else []
 
+    def current_note(self) -> str:
+        """The selected block's status from the last validation ('' if none)."""
+        if self.report is None or self.row < 0:
+            return ""
+        spec_id = self.doc.blocks[self.row].id
+        return next((b.note for b in self.report.blocks if b.block_id == spec_id), "")
+
     def _show_issue(self) -> None:
+        note = self.current_note()
+        self.note.setText(note)
+        self.note.setVisible(bool(note))
         warnings = self.current_warnings()
         self.warning_box.setVisible(bool(warnings))
         self.warning_label.setText("\n\n".join(warnings))

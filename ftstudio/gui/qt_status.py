@@ -64,7 +64,7 @@ class QtStatusBar(QStatusBar):
             tips.insert(0, report.issue.message)
         else:
             where = f"block {report.issue.index + 1}" if report.issue.index >= 0 else "stack"
-            self.validity.setText(f"✗ Shape error at {where}{warned}")
+            self.validity.setText(f"✗ {report.issue.title} at {where}{warned}")
             self.validity.setStyleSheet("color: #9b1c1c; font-weight: bold;")
             tips.insert(0, report.issue.message)
         self.validity.setToolTip("\n\n".join(tips))

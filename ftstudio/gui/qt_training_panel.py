@@ -193,7 +193,7 @@ class QtTrainingPanel(QWidget):
             if issue.kind == "data":
                 self.state.setText(f"Train is off: {issue.message}")
             else:
-                self.state.setText(f"Train is off: fix the shape error at {where} first.")
+                self.state.setText(f"Train is off: fix the {issue.title.lower()} at {where} first.")
             self.state.setStyleSheet("color: #b00020;")
         else:
             self.state.setText("Ready. Train uses a copy; you can keep editing.")

@@ -100,8 +100,10 @@ def test_torchscript_backbone_validates_and_runs(torchscript_file):
 def test_torchscript_path_that_is_not_torchscript(tmp_path):
     bogus = tmp_path / "bogus.pt"
     bogus.write_bytes(b"not a zip")
-    with pytest.raises(WeightsUnavailableError, match="not a TorchScript file"):
-        build_backbone("backbone_from_file", path=str(bogus))
+    for arch in ("auto", "torchscript"):
+        with pytest.raises(WeightsUnavailableError, match="not a file that torch.save") as info:
+            build_backbone("backbone_from_file", path=str(bogus), architecture=arch)
+        assert "corrupted" not in str(info.value) and "weights_only" not in str(info.value)
 
 
 @pytest.mark.parametrize("suffix", [".pt", ".safetensors"])

@@ -167,3 +167,37 @@ def test_layout_and_recent_files_persist(make_window, tmp_path):
     second = make_window()
     assert second.palette_dock.isHidden()
     assert second.files.recent()[0] == str(path.resolve())
+
+
+def test_a_dropped_state_dict_is_recognised_not_made_torchscript(window, settle, tmp_path):
+    import torch
+    import torchvision
+
+    weights = tmp_path / "resnet18_finetuned.pth"
+    torch.save(torchvision.models.resnet18(weights=None, num_classes=10).state_dict(), weights)
+    window.doc.project.input.shape = (3, 64, 64)
+    window.files.drop_paths([str(weights)])
+    spec = window.doc.blocks[0]
+    assert spec.type == "backbone_from_file" and spec.params["architecture"] == "auto"
+    settle(window)
+    report = window.validator.report
+    assert report.blocks[0].status == "ok", report.issue
+    assert report.blocks[0].note.startswith("resnet18 (guessed from the file)")
+    window.stack_view.select_row(0)
+    props = window.properties
+    assert props.note.isVisibleTo(props)
+    assert props.note.text().startswith("resnet18 (guessed from the file)")
+
+
+def test_a_dropped_file_of_unknown_kind_is_no_shape_error(window, settle, tmp_path):
+    weights = tmp_path / "notes.pth"
+    weights.write_bytes(b"not weights at all")
+    window.doc.project.input.shape = (3, 64, 64)
+    window.files.drop_paths([str(weights)])
+    settle(window)
+    issue = window.validator.report.issue
+    assert issue is not None and issue.index == 0 and issue.kind == "weights"
+    text = window.status.validity.text()
+    assert "Weights problem at block 1" in text and "Shape error" not in text
+    for bad in ("weights_only", "corrupted"):
+        assert bad not in issue.message

@@ -3,6 +3,7 @@
 from ftstudio.core.blocks import (  # noqa: F401
     adapters,
     attention,
+    backbone_file,
     backbones,
     extractors,
     heads,

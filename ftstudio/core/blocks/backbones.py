@@ -1,8 +1,8 @@
-"""Backbone blocks: torchvision classifiers, backbones from files, and a small CNN."""
+"""Backbone blocks: torchvision classifiers and a small CNN (files: see backbone_file)."""
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -10,7 +10,9 @@ import torchvision
 from torch import nn
 
 from ftstudio.core.blocks import codegen, layers
+from ftstudio.core.blocks.arch_signatures import torchvision_architectures
 from ftstudio.core.blocks.registry import BlockType, Shape, register
+from ftstudio.core.blocks.weight_files import mismatch_remedy
 from ftstudio.core.errors import ShapeMismatch, WeightsUnavailableError
 from ftstudio.core.files import require_regular_file
 from ftstudio.core.params import Param
@@ -29,15 +31,6 @@ OUTPUT = Param(
     "pooled feature vector, or the last feature map",
     choices=("pooled", "feature_map"),
 )
-
-# Classifiers without a Linear head or with auxiliary outputs do not fit the block contract.
-_EXCLUDED = {"squeezenet1_0", "squeezenet1_1", "googlenet", "inception_v3"}
-
-
-@cache
-def torchvision_architectures() -> tuple[str, ...]:
-    names = torchvision.models.list_models(module=torchvision.models)
-    return tuple(sorted(n for n in names if n not in _EXCLUDED))
 
 
 def _torchvision_preprocessing(params: dict[str, Any]) -> dict[str, Any] | None:
@@ -87,19 +80,12 @@ def _check_channels(in_shape: Shape, channels: int, title: str) -> None:
         )
 
 
-def _file_remedy(arch: str, fit: KeyFit) -> str:
-    """What to do when a state dict does not fit ``arch``; never 'pick this architecture'
-    when the names already say it is the one."""
-    if fit.only_shapes_differ:
-        return (
-            f"Every name matches {arch}, so the architecture is right, but these layers have "
-            f"other shapes than in {arch} (a modified model, e.g. another input channel count). "
-            f"FT Studio loads {arch} files whose layers, apart from the head, keep their shapes."
-        )
-    return "Pick the architecture the file was saved from, or a file saved from this one."
-
-
-def _build_torchvision(params: dict[str, Any], in_shape: Shape, load_weights: bool) -> nn.Module:
+def _build_torchvision(
+    params: dict[str, Any],
+    in_shape: Shape,
+    load_weights: bool,
+    remedy: Callable[[KeyFit], str] | None = None,
+) -> nn.Module:
     arch = params["architecture"]
     _check_channels(in_shape, 3, f"Backbone '{arch}'")
     model = torchvision.models.get_model(arch, weights=None)
@@ -119,7 +105,7 @@ def _build_torchvision(params: dict[str, Any], in_shape: Shape, load_weights: bo
             path,
             load_weights,
             ignore=(head + ".",) if head else (),
-            remedy=lambda fit: _file_remedy(arch, fit),
+            remedy=remedy or (lambda fit: mismatch_remedy(path, arch, fit)),
         )
     if (
         params["output"] == "feature_map"
@@ -204,64 +190,6 @@ def _weighted_children(module: nn.Module) -> list[tuple[str, nn.Module]]:
 def _has_state(module: nn.Module, recurse: bool = True) -> bool:
     tensors = [*module.parameters(recurse=recurse), *module.buffers(recurse=recurse)]
     return bool(tensors)
-
-
-def _build_from_file(params: dict[str, Any], in_shape: Shape, load_weights: bool) -> nn.Module:
-    path = params["path"]
-    arch = params["architecture"]
-    if not path:
-        raise WeightsUnavailableError(
-            "Backbone from file: choose a file (.pt, .pth, .safetensors or TorchScript)."
-        )
-    _require_file(path, "Backbone from file")  # checked in validation too: no surprise later
-    if arch == "torchscript":
-        try:
-            return _ScriptedBackbone(torch.jit.load(path, map_location="cpu"))
-        except Exception as exc:  # noqa: BLE001
-            raise WeightsUnavailableError(f"{path} is not a TorchScript file: {exc}") from exc
-    block = _build_torchvision(
-        {
-            "architecture": arch,
-            "weights": "file",  # validation checks names and shapes; a build loads
-            "weights_file": path,
-            "output": params["output"],
-        },
-        in_shape,
-        load_weights,
-    )
-    return block
-
-
-def _from_file_code(params: dict[str, Any], in_shape: Shape) -> str | None:
-    """A state dict in a torchvision architecture is code; a TorchScript file is not."""
-    if params["architecture"] == "torchscript":
-        return None
-    return codegen.torchvision_backbone(params["architecture"], params["output"])
-
-
-register(
-    BlockType(
-        name="backbone_from_file",
-        title="Backbone from file",
-        category="Backbones",
-        description="A TorchScript file, or a state dict (.pt/.pth/.safetensors) loaded into a named "
-        "torchvision architecture.",
-        params=(
-            Param("path", "path", "", "TorchScript or state-dict file"),
-            Param(
-                "architecture",
-                "choice",
-                "torchscript",
-                "'torchscript', or the torchvision architecture the state dict belongs to",
-                choices=("torchscript", *torchvision_architectures()),
-            ),
-            OUTPUT,
-        ),
-        accepts=("image",),
-        build=_build_from_file,
-        code=_from_file_code,
-    )
-)
 
 
 def _require_file(path: str, title: str, remedy: str = "") -> None:

@@ -46,9 +46,10 @@ class BlockType:
     ``build(params, in_shape, load_weights)`` returns the ``nn.Module`` for a sample input
     shape; it may raise :class:`ShapeMismatch`. A built module may define ``freeze_units()``
     returning an ordered ``{stage name: module}`` mapping that can be frozen one by one, and a
-    block type may define ``preprocessing(params)`` giving the input its weights expect, and
+    block type may define ``preprocessing(params)`` giving the input its weights expect,
     ``warnings(params)`` listing what validation should say without refusing the block (for
-    example pretrained weights that are not cached yet); it must be cheap and offline.
+    example pretrained weights that are not cached yet; it must be cheap and offline), and
+    ``note(params)``, a one-line status (e.g. what was recognised from a weights file).
 
     ``code(params, in_shape)`` is the same module as a Python expression with literal
     arguments, for exported ``model.py`` files (see :mod:`ftstudio.core.blocks.codegen`); it
@@ -69,6 +70,7 @@ class BlockType:
     code: Callable[[dict[str, Any], Shape], str | None] | None = None
     recipe: Callable[[dict[str, Any], Shape], codegen.Call] | None = None
     warnings: Callable[[dict[str, Any]], list[str]] | None = None
+    note: Callable[[dict[str, Any]], str] | None = None
 
     def __post_init__(self) -> None:
         recipe = self.recipe
