@@ -300,3 +300,28 @@ def test_deep_nesting_in_a_dict_is_refused_by_from_dict():
     raw["training"] = nested(3000)
     with pytest.raises(ProjectFileError, match="nested more than"):
         project_io.from_dict(raw, "p.ftproj")
+
+
+# ---------------------------------------------------------------- acceptance 4: the format doc
+
+
+def test_the_format_doc_states_every_declared_key_and_the_rules():
+    from pathlib import Path
+
+    from ftstudio.core import project_schema as schema
+
+    doc = (Path(__file__).parents[2] / "docs" / "project-format.md").read_text()
+    keys = (
+        schema.TOP_LEVEL_KEYS
+        + schema.INPUT_KEYS
+        + schema.TASK_KEYS
+        + schema.BLOCK_KEYS
+        + schema.DATA_KEYS
+        + schema.training_keys()
+    )
+    undocumented = [k for k in keys if f"`{k}`" not in doc]
+    assert not undocumented, f"document these keys in docs/project-format.md: {undocumented}"
+    for rule in ("Unknown keys are errors", "**Ids.**", "**Names**", "lr_scale: 0", "migrat"):
+        assert rule in doc
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert "docs/project-format.md" in readme
