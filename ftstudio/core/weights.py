@@ -188,13 +188,13 @@ def load_torchvision_weights(weights, arch: str) -> dict[str, torch.Tensor]:
         if cached.is_file():
             raise WeightsUnavailableError(
                 f"Pretrained weights for {arch} ({weights}) are in the cache ({cached}) but could "
-                f"not be read: {exc}. Remedies: delete that file so torchvision downloads it "
+                f"not be read: {describe_load_failure(exc)}. Remedies: delete that file so torchvision downloads it "
                 "again; set the block's weights to 'file' and pick a local file; or set weights "
                 "to 'none' to start from random initialisation."
             ) from exc
         raise WeightsUnavailableError(
             f"Pretrained weights for {arch} ({weights}) are not in the cache ({cached}) and could "
-            f"not be downloaded: {exc}. {uncached_remedies(cached)}"
+            f"not be downloaded: {describe_load_failure(exc)}. {uncached_remedies(cached)}"
         ) from exc
 
 

@@ -28,7 +28,7 @@ from ftstudio.core.blocks.weight_files import (
 )
 from ftstudio.core.errors import WeightsUnavailableError
 from ftstudio.core.params import Param
-from ftstudio.core.weights import is_torchscript
+from ftstudio.core.weights import describe_load_failure, is_torchscript
 
 TITLE = "Backbone from file"
 
@@ -71,7 +71,7 @@ def _build(params: dict[str, Any], in_shape: Shape, load_weights: bool) -> nn.Mo
         except Exception as exc:  # noqa: BLE001
             raise WeightsUnavailableError(
                 f"{TITLE}: {path} looks like a TorchScript archive but could not be loaded "
-                f"({str(exc).strip().splitlines()[0]})."
+                f"({describe_load_failure(exc)})."
             ) from exc
     return _build_torchvision(
         {
