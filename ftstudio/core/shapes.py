@@ -172,11 +172,17 @@ def analyze_block(block_type: BlockType, params: dict[str, Any], in_shape: Shape
         if hit is not None:
             _CACHE.move_to_end(key)
             return hit
-    with torch.device("meta"):
-        module = block_type.make(params, in_shape, load_weights=False)
     try:
+        with torch.device("meta"):
+            module = block_type.make(params, in_shape, load_weights=False)
         result = _measure(module, in_shape)
-    except NotImplementedError:  # an op without a meta kernel: use a tiny real batch
+    except ShapeMismatch:
+        raise
+    except Exception as exc:
+        # An op without a meta kernel, or a user's class (custom block) that the meta device
+        # cannot run: a tiny real batch; its error, if any, is the one to show.
+        if not isinstance(exc, NotImplementedError) and not block_type.origin:
+            raise
         result = _measure(block_type.make(params, in_shape, load_weights=False), in_shape)
     with _CACHE_LOCK:
         _CACHE[key] = result
@@ -210,7 +216,8 @@ def _measure(module: nn.Module, in_shape: Shape) -> BlockAnalysis:
         for hook in hooks:
             hook.remove()
     if not isinstance(y, torch.Tensor):
-        raise FTStudioError(f"returns {type(y).__name__}, not a tensor")
+        what = "None" if y is None else f"a {type(y).__name__}"
+        raise FTStudioError(f"forward returns {what}, not a tensor; return one tensor")
     if y.dim() == 0 or y.shape[0] != PROBE_BATCH:
         got = y.shape[0] if y.dim() else "a single value"
         raise FTStudioError(f"changes the batch size from {PROBE_BATCH} to {got}")
@@ -279,7 +286,7 @@ def validate(
         except WeightsUnavailableError as exc:
             issue = BlockIssue(index, spec.id, f"{spec.label}: {exc}", kind="weights")
         except FTStudioError as exc:
-            issue = BlockIssue(index, spec.id, f"{spec.label}: {exc}")
+            issue = BlockIssue(index, spec.id, f"{spec.label}: {exc}{_place(spec, exc)}")
         except Exception as exc:  # noqa: BLE001 - torch's own error for this input shape
             first_line = (
                 str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -287,7 +294,8 @@ def validate(
             issue = BlockIssue(
                 index,
                 spec.id,
-                f"{spec.label} cannot take input {format_shape(shape)}: {first_line}",
+                f"{spec.label} cannot take input {format_shape(shape)}: {first_line}"
+                f"{_place(spec, exc)}",
                 got=format_shape(shape),
             )
         if issue is not None:
@@ -335,6 +343,16 @@ def validate(
         warnings,
         data,
     )
+
+
+def _place(spec, exc: BaseException) -> str:
+    """`` (file.py:12)``: where in a custom block's file ``exc`` comes from, if not said yet."""
+    try:
+        locate = spec.block_type.locate
+    except FTStudioError:  # an unknown block type
+        return ""
+    where = locate(exc) if locate is not None else ""
+    return f" ({where})" if where and where not in str(exc) else ""
 
 
 def _check_image_size(project: Project, shape: Shape | None) -> BlockIssue | None:

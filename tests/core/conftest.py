@@ -35,3 +35,14 @@ def offline_hub(tmp_path, monkeypatch):
 
     monkeypatch.setattr(torch.hub, "download_url_to_file", refuse)
     return hub / "checkpoints", attempts
+
+
+@pytest.fixture
+def custom_blocks():
+    """Loads blocks files for one test and unloads every one afterwards (the registry is
+    process-wide). Returns :func:`ftstudio.core.blocks.custom.load_blocks_file`."""
+    from ftstudio.core.blocks import custom
+
+    yield custom.load_blocks_file
+    for record in custom.loaded_files():
+        custom.unload_blocks_file(record.path)

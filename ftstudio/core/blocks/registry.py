@@ -19,6 +19,9 @@ KIND_BY_RANK = {1: "vector", 2: "sequence", 3: "image"}
 KIND_SHAPE = {"vector": "(B, D)", "sequence": "(B, T, D)", "image": "(B, C, H, W)"}
 
 CATEGORIES = ("Backbones", "Feature extractors", "Attention", "Adapters", "Heads")
+CUSTOM_CATEGORY = "Custom"
+"""Block types made from a user's Python file (:mod:`ftstudio.core.blocks.custom`); listed
+after the built-in categories, and only while some are loaded."""
 
 # (what the block got, what it expects) -> adapter block type that converts one into the other
 ADAPTER_FOR = {
@@ -51,6 +54,10 @@ class BlockType:
     example pretrained weights that are not cached yet; it must be cheap and offline), and
     ``note(params)``, a one-line status (e.g. what was recognised from a weights file).
 
+    ``origin`` is the file a custom block type comes from ("" for built-in ones) and
+    ``locate(exc)`` the place in that file (``file.py:12``) an exception raised by the block's
+    code points to, or "" when it points to none.
+
     ``code(params, in_shape)`` is the same module as a Python expression with literal
     arguments, for exported ``model.py`` files (see :mod:`ftstudio.core.blocks.codegen`); it
     returns None when this configuration cannot be written as code (a TorchScript file).
@@ -71,6 +78,8 @@ class BlockType:
     recipe: Callable[[dict[str, Any], Shape], codegen.Call] | None = None
     warnings: Callable[[dict[str, Any]], list[str]] | None = None
     note: Callable[[dict[str, Any]], str] | None = None
+    origin: str = ""
+    locate: Callable[[BaseException], str] | None = None
 
     def __post_init__(self) -> None:
         recipe = self.recipe
@@ -113,12 +122,19 @@ def register(block_type: BlockType) -> BlockType:
     """Add a block type; refuse a name that is already taken."""
     if block_type.name in _REGISTRY:
         raise ValueError(f"block type '{block_type.name}' is already registered")
-    if block_type.category not in CATEGORIES:
+    if block_type.category not in (*CATEGORIES, CUSTOM_CATEGORY):
         raise ValueError(
             f"block type '{block_type.name}': unknown category {block_type.category!r}"
         )
     _REGISTRY[block_type.name] = block_type
     return block_type
+
+
+def unregister(name: str) -> None:
+    """Remove a custom block type (a built-in one cannot be removed)."""
+    block_type = _REGISTRY.get(name)
+    if block_type is not None and block_type.category == CUSTOM_CATEGORY:
+        del _REGISTRY[name]
 
 
 def get(name: str) -> BlockType:
@@ -138,5 +154,5 @@ def all_types() -> list[BlockType]:
 def by_category() -> dict[str, list[BlockType]]:
     grouped: dict[str, list[BlockType]] = {c: [] for c in CATEGORIES}
     for block_type in _REGISTRY.values():
-        grouped[block_type.category].append(block_type)
+        grouped.setdefault(block_type.category, []).append(block_type)
     return grouped
