@@ -298,3 +298,15 @@ def test_export_with_nan_weights_says_so_and_writes_no_weights(tiny, run):
     with pytest.raises(FTStudioError, match=r"NaN or infinite values in 2 tensors \(.*head"):
         export_project(tiny, run.parent / "export", checkpoint=ckpt)
     assert not (run.parent / "export/model.safetensors").exists()
+
+
+def test_change_notes_say_when_the_lr_stays_and_list_other_changes():
+    from ftstudio.core.training.resume import change_notes, config_changes
+
+    saved = parse_training_config({"epochs": 2, "batch_size": 8}).to_dict()
+    now = parse_training_config({"epochs": 5, "batch_size": 4, "device": "cpu"})
+    changes = config_changes(saved, now)
+    assert changes == {"epochs": [2, 5], "batch_size": [8, 4]}  # device is no change of training
+    notes = change_notes(changes, saved, now, step=10, steps_per_epoch=5)
+    assert notes[0].endswith("so the lr there stays 0.001.")  # schedule "none"
+    assert notes[1] == "Resuming with changed settings: batch_size 8 -> 4."

@@ -46,10 +46,14 @@ def change_notes(
             before = f"{old.lr * lr_factor(step, old, steps_per_epoch):.4g}"
         except (TypeError, ValueError, ArithmeticError):  # a damaged or foreign config
             before = "?"
+        change = (
+            f"stays {after:.4g}"
+            if before == f"{after:.4g}"
+            else f"goes from {before} to {after:.4g}"
+        )
         notes.append(
             f"Resuming with changed settings ({_listed(schedule)}): the learning-rate "
-            f"schedule follows the new settings from step {step}, so the lr there goes from "
-            f"{before} to {after:.4g}."
+            f"schedule follows the new settings from step {step}, so the lr there {change}."
         )
     others = {k: v for k, v in changes.items() if k not in SCHEDULE_KEYS}
     if others:
