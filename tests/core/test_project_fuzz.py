@@ -1,11 +1,13 @@
 """Issue 13 acceptance 2: arbitrary JSON documents and mutations of the shipped templates read
-as either a valid project or one ProjectFileError, never another exception, and quickly."""
+as either a valid project or one ProjectFileError, never another exception, within a time and
+memory bound."""
 
 from __future__ import annotations
 
 import json
 import math
 import time
+import tracemalloc
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,6 +21,7 @@ SETTINGS = settings(
     max_examples=60, deadline=2000, suppress_health_check=[HealthCheck.too_slow], database=None
 )
 TIME_LIMIT_S = 2.0
+MEMORY_LIMIT_BYTES = 32 * 1024 * 1024  # "0-30000000" once took gigabytes
 
 scalars = (
     st.none()
@@ -43,12 +46,17 @@ TEMPLATE_DOCS = {
 def read(text: str) -> Project | ProjectFileError:
     """Read ``text``; only a Project or a ProjectFileError may come out, within the limit."""
     start = time.monotonic()
+    tracemalloc.start()
     try:
         result: Project | ProjectFileError = project_io.loads(text, "fuzz.ftproj")
     except ProjectFileError as exc:
         assert str(exc) and len(str(exc)) < 2500 and str(exc).count("\n") <= 12
         result = exc
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
     assert time.monotonic() - start < TIME_LIMIT_S
+    assert peak < MEMORY_LIMIT_BYTES
     if isinstance(result, Project):  # a project that reads also saves and reads back the same
         assert project_io.loads(project_io.dumps(result)) == result
     return result
