@@ -24,6 +24,11 @@ def add_parser(sub) -> None:
         action="store_true",
         help="replace the run already in the --out folder (its metrics, summary, checkpoints)",
     )
+    p.add_argument(
+        "--ignore-memory-limit",
+        action="store_true",
+        help="train even when the memory estimate is over the device's free memory",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.set_defaults(run=run)
 
@@ -116,6 +121,7 @@ def run(args) -> int:
         run_dir=run_dir,
         resume=args.resume,
         overwrite=args.overwrite,
+        ignore_memory_limit=args.ignore_memory_limit,
     )
     summary = result.summary
     if is_main:

@@ -37,6 +37,24 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} TiB"
 
 
+def memory_warnings(report, project) -> list[str]:
+    """A warning when the estimate is over the free memory of the device training would use."""
+    from ftstudio.core.errors import FTStudioError
+    from ftstudio.core.memory import memory_shortfall
+    from ftstudio.core.training.device import resolve_device
+
+    if not report.ok:
+        return []
+    try:
+        device = resolve_device(str(project.training.get("device", "auto")))
+    except FTStudioError:
+        return []  # train names a bad device itself
+    shortfall = memory_shortfall(report.memory, device)
+    if shortfall is None:
+        return []
+    return [f"{shortfall} Train will refuse to start unless given --ignore-memory-limit."]
+
+
 def run(args) -> int:
     import sys
 
@@ -58,6 +76,7 @@ def run(args) -> int:
             print(f"error: {printable(problem, keep_newlines=True)}", file=sys.stderr)
         return EXIT_UNREADABLE
     report = validate(project, batch_size=args.batch_size, check_data=args.data)
+    report.warnings += memory_warnings(report, project)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
         return EXIT_VALID if report.ok else EXIT_INVALID

@@ -55,6 +55,18 @@ class QtDialogs:
         path = QFileDialog.getExistingDirectory(self.parent, title)
         return path or None
 
+    def confirm_memory(self, shortfall: str) -> bool:
+        """Start a run whose memory estimate is over the free memory? Default: No."""
+        answer = ask(
+            self.parent,
+            QMessageBox.Warning,
+            "Not enough memory?",
+            f"{shortfall}\n\nThe run may fail or make the computer unresponsive. Start anyway?",
+            QMessageBox.Yes | QMessageBox.No,
+            QMessageBox.No,
+        )
+        return answer == QMessageBox.Yes
+
     def offer_recovery(self, saved_at: str) -> bool:
         answer = ask(
             self.parent,

@@ -98,6 +98,7 @@ class QtMainWindow(QMainWindow):
         self.tabifyDockWidget(self.properties_dock, self.project_dock)
         self.properties_dock.raise_()
         self.training = QtTrainingPanel(self.doc, self.undo)
+        self.training.confirm_memory = self.dialogs.confirm_memory
         self.validator.reportReady.connect(self.training.set_report)
         self.training_dock = self._dock(
             "Training", "trainingDock", self.training, Qt.BottomDockWidgetArea

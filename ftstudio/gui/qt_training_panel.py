@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +27,17 @@ from PySide6.QtWidgets import (
 )
 
 from ftstudio.core.errors import FTStudioError
+from ftstudio.core.memory import memory_shortfall
 from ftstudio.core.project import Project
-from ftstudio.core.shapes import ValidationReport
+from ftstudio.core.shapes import ValidationReport, estimate_memory
+from ftstudio.core.training.device import resolve_device
 from ftstudio.core.training.run_dir import new_run_dir as core_new_run_dir
 from ftstudio.gui.qt_plots import QtTrainingPlots
 from ftstudio.gui.qt_training_settings import QtTrainingSettings
 from ftstudio.gui.qt_training_worker import QtTrainingRunner
 from ftstudio.gui.stack_document import StackDocument
 
+MEMORY_HINT = "Lower the batch size, the input size or the model, or freeze more blocks."
 GUI_LOG_EVERY = 5  # loss points per optimizer steps, unless the project sets training.log_every
 MESSAGE_MS = 15000
 
@@ -102,6 +106,9 @@ class QtTrainingPanel(QWidget):
         self.info: dict[str, Any] = {}
         self._batch_size = 1
         self._t0 = 0.0
+        # asked before a run whose memory estimate is over the free memory; the window
+        # connects its dialogs (default: never start such a run)
+        self.confirm_memory: Callable[[str], bool] = lambda text: False
         self._build(undo)
         self._connect_runner()
         self._update_state()
@@ -207,6 +214,10 @@ class QtTrainingPanel(QWidget):
             return False
         project = self.doc.project
         overrides = {} if "log_every" in project.training else {"log_every": GUI_LOG_EVERY}
+        shortfall = self.memory_shortfall()
+        if shortfall is not None and not self.confirm_memory(shortfall):
+            self._error(f"Not started: {shortfall} {MEMORY_HINT}")
+            return False
         try:
             self.run_dir = new_run_dir(project)
         except FTStudioError as exc:  # the runs folder cannot be created
@@ -225,12 +236,23 @@ class QtTrainingPanel(QWidget):
         self.folder.setText(f"Run folder: {self.run_dir}")
         self.state.setText("Loading data and building the model…")
         self.state.setStyleSheet("color: #555;")
-        self.runner.start(project, overrides, self.run_dir)
+        self.runner.start(project, overrides, self.run_dir, shortfall is not None)
         self.pause_action.setText("&Pause")
         self._update_state()
         self.runningChanged.emit(True)
         self.message.emit(f"Training {project.name}…", MESSAGE_MS)
         return True
+
+    def memory_shortfall(self) -> str | None:
+        """Why the run would not fit in the training device's free memory, or None."""
+        if self.report is None or not self.report.ok:
+            return None
+        try:
+            device = resolve_device(str(self.doc.project.training.get("device", "auto")))
+        except FTStudioError:
+            return None  # the run itself reports a bad device
+        batch = estimate_memory(self.report.blocks, int(self.settings.value("batch_size")))
+        return memory_shortfall(batch, device)
 
     def pause(self) -> None:
         if not self.runner.running:

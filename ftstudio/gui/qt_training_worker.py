@@ -82,8 +82,10 @@ class QtTrainingWorker(QObject):
         project: Project,
         overrides: dict[str, Any] | None = None,
         run_dir: str | Path | None = None,
+        ignore_memory_limit: bool = False,
     ):
         super().__init__()
+        self.ignore_memory_limit = ignore_memory_limit
         self.project = project.copy()  # the user keeps editing the open document
         self.overrides = dict(overrides or {})
         self.run_dir = run_dir
@@ -99,6 +101,7 @@ class QtTrainingWorker(QObject):
                 callbacks=[callback],
                 control=self.control,
                 run_dir=self.run_dir,
+                ignore_memory_limit=self.ignore_memory_limit,
             )
         except FTStudioError as exc:  # DataError, TrainingError, BuildError...: user's to fix
             callback.on_error(failure_message(exc, "Training"))
@@ -143,10 +146,11 @@ class QtTrainingRunner(QObject):
         project: Project,
         overrides: dict[str, Any] | None = None,
         run_dir: str | Path | None = None,
+        ignore_memory_limit: bool = False,
     ) -> None:
         if self.running:
             raise RuntimeError("a training run is already going")
-        worker = QtTrainingWorker(project, overrides, run_dir)
+        worker = QtTrainingWorker(project, overrides, run_dir, ignore_memory_limit)
         thread = QThread()
         thread.setObjectName("ftstudio-training")
         worker.moveToThread(thread)

@@ -57,6 +57,7 @@ class FakeDialogs:
         self.open_path: str | None = None
         self.save_path: str | None = None
         self.recovery_answer = True
+        self.memory_answer = False
         self.file_choice: str | None = None
         self.folder_choice: str | None = None
         self.errors: list[tuple[str, str]] = []
@@ -88,6 +89,10 @@ class FakeDialogs:
     def choose_folder(self, title):
         self.asked.append("folder")
         return self.folder_choice
+
+    def confirm_memory(self, shortfall):
+        self.asked.append("memory")
+        return self.memory_answer
 
     def offer_recovery(self, saved_at):
         self.asked.append("recovery")

@@ -13,10 +13,11 @@ from torch.utils.data import DataLoader
 
 from ftstudio.core.builder import build_model, parameter_groups
 from ftstudio.core.data import DataBundle, load_data
-from ftstudio.core.errors import DataError
+from ftstudio.core.errors import DataError, TrainingError
 from ftstudio.core.failures import failure_message
+from ftstudio.core.memory import OVERRIDE_HINT, memory_shortfall
 from ftstudio.core.project import Project
-from ftstudio.core.shapes import validate
+from ftstudio.core.shapes import ValidationReport, validate
 from ftstudio.core.training import checkpoint as ckpt
 from ftstudio.core.training.callbacks import Callback, TrainControl
 from ftstudio.core.training.config import TrainConfig, parse_training_config
@@ -50,15 +51,24 @@ def default_run_dir(project: Project) -> Path:
 
 
 def prepare(
-    project: Project, overrides: dict[str, Any] | None = None
+    project: Project, overrides: dict[str, Any] | None = None, ignore_memory_limit: bool = False
 ) -> tuple[TrainConfig, DataBundle, nn.Module]:
     """Parse the config, load and check the data, then build the model (in that order, so
-    data problems are reported before any weights are loaded or steps are taken)."""
+    data problems are reported before any weights are loaded or steps are taken).
+
+    Training that would not fit in the device's free memory is refused before anything big
+    is allocated, unless ``ignore_memory_limit``.
+    """
     config = parse_training_config(project.training, overrides)
+    device = resolve_device(config.device, dist_info().local_rank)
+    if project.input.shape:  # known before the data: refuse before reading it
+        check_memory(validate(project, config.batch_size), device, ignore_memory_limit)
     seed_everything(config.seed)
     data = load_data(project)
     shape = tuple(project.input.shape) if project.input.shape else data.sample_shape
-    report = validate(project, input_shape=shape)
+    report = validate(project, config.batch_size, input_shape=shape)
+    if report.issue is None and not project.input.shape:
+        check_memory(report, device, ignore_memory_limit)
     if report.issue is not None:
         index = report.issue.index
         label = project.blocks[index].label if index >= 0 else "the stack"
@@ -71,6 +81,15 @@ def prepare(
     return config, data, model
 
 
+def check_memory(report: ValidationReport, device: torch.device, ignore: bool) -> None:
+    """Refuse training whose memory estimate is over what ``device`` has free."""
+    if ignore or not report.ok:
+        return
+    shortfall = memory_shortfall(report.memory, device)
+    if shortfall is not None:
+        raise TrainingError(f"{shortfall} {OVERRIDE_HINT}")
+
+
 def train_project(
     project: Project,
     overrides: dict[str, Any] | None = None,
@@ -79,6 +98,7 @@ def train_project(
     run_dir: str | Path | None = None,
     resume: str | Path | None = None,
     overwrite: bool = False,
+    ignore_memory_limit: bool = False,
 ) -> TrainResult:
     """Train a project end to end: the function the GUI's Train button and the CLI call.
 
@@ -100,6 +120,8 @@ def train_project(
         Checkpoint to continue from exactly.
     overwrite : bool
         Replace the run already in ``run_dir`` (its metrics, summary and checkpoints).
+    ignore_memory_limit : bool
+        Train even when the memory estimate is over the device's free memory.
 
     Under ``torchrun`` this joins the process group (Gloo on CPU, NCCL on GPU) and trains
     with DistributedDataParallel; only rank 0 writes files.
@@ -108,7 +130,7 @@ def train_project(
     try:
         if run_dir is not None and is_main_process():
             run_dir = prepare_run_dir(run_dir, resume, overwrite)
-        config, data, model = prepare(project, overrides)
+        config, data, model = prepare(project, overrides, ignore_memory_limit)
         if run_dir is None and is_main_process():
             run_dir = default_run_dir(project)
     except Exception as exc:
