@@ -310,3 +310,10 @@ def test_change_notes_say_when_the_lr_stays_and_list_other_changes():
     notes = change_notes(changes, saved, now, step=10, steps_per_epoch=5)
     assert notes[0].endswith("so the lr there stays 0.001.")  # schedule "none"
     assert notes[1] == "Resuming with changed settings: batch_size 8 -> 4."
+
+
+def test_resume_from_a_checkpoint_with_nan_weights_is_refused(tiny, run, capsys):
+    ckpt = _nan_checkpoint(run)
+    code = main(["train", str(tiny.path), "--resume", str(ckpt), "--epochs", "3", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and "NaN or infinite values in 2 tensors" in err and "head.weight" in err

@@ -149,6 +149,11 @@ class RunState:
         self.best, self.bad_epochs = state["best"], state["bad_epochs"]
         self.last_row = dict(state.get("last_row") or self.previous_final(self.epoch))
         self.best = self.best_on_disk(path, self.best)
+        if self.dist.active:  # only rank 0 sees the run folder; every rank must agree
+            value = float("nan") if self.best is None else self.best
+            shared = torch.tensor(value, dtype=torch.float64, device=self.device)
+            torch.distributed.broadcast(shared, 0)
+            self.best = None if math.isnan(float(shared)) else float(shared)
         saved = state.get("config") or {}
         changes = config_changes(saved, self.config)
         self.notes += change_notes(changes, saved, self.config, self.step, self.steps_per_epoch)
