@@ -12,6 +12,8 @@ import importlib
 import os
 import sys
 
+from ftstudio.cli import code_options
+
 COMMANDS = {
     "blocks": "ftstudio.cli.blocks_cmd",
     "new": "ftstudio.cli.new_cmd",
@@ -37,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # a command not built yet
         module.add_parser(sub)
+    for command in sub.choices.values():
+        code_options.add_arguments(command)
     return parser
 
 
@@ -60,6 +64,7 @@ def run_command(args: argparse.Namespace, name: str) -> int:
     from ftstudio.core.text import printable
 
     try:
+        code_options.apply(args)
         return args.run(args)
     except BrokenPipeError:  # output piped into `head`
         return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 
 def add_parser(sub) -> None:
@@ -23,6 +24,7 @@ def run(args) -> int:
                     "title": t.title,
                     "description": t.description,
                     "accepts": list(t.accepts),
+                    **({"origin": t.origin} if t.origin else {}),
                     "params": [p.to_json() for p in t.params],
                 }
                 for t in types
@@ -31,10 +33,17 @@ def run(args) -> int:
         }
         print(json.dumps(out, indent=2))
         return 0
+    from ftstudio.core.blocks import custom
+
+    folder = custom.user_blocks_dir()
+    files = custom.user_blocks_files()
+    state = f"{len(files)} file(s)" if folder.is_dir() else "does not exist yet"
+    print(f"User blocks folder: {folder} ({state}; every *.py there is loaded as blocks)\n")
     for category, types in grouped.items():
         print(f"{category}:")
         for t in types:
-            print(f"  {t.name:<24} {t.title}: {t.description}")
+            origin = f" [{Path(t.origin).name}]" if t.origin else ""
+            print(f"  {t.name:<24} {t.title}{origin}: {t.description}")
             for p in t.params:
                 shown = (
                     p.default if p.kind != "choice" or len(p.choices) < 8 else f"{p.default}, ..."

@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ftstudio.core import tempfiles
-from ftstudio.core.errors import ProjectFileError
+from ftstudio.core import blocks, project_code, tempfiles
+from ftstudio.core.errors import FTStudioError, ProjectFileError
 from ftstudio.core.files import require_regular_file
 from ftstudio.core.project_reader import (
     FORMAT_VERSION,
@@ -66,8 +66,12 @@ __all__ = [
 SUFFIX = ".ftproj"
 
 
-def to_dict(project: Project) -> dict[str, Any]:
-    return {
+def to_dict(project: Project, folder: Path | None = None) -> dict[str, Any]:
+    """The project as a JSON-ready dict; ``custom_blocks`` paths are relative to ``folder``
+    (default: the project's own folder) and written only when a block is custom."""
+    if folder is None and project.path is not None:
+        folder = project.path.parent
+    out = {
         "format": "ftstudio-project",
         "version": FORMAT_VERSION,
         "name": project.name,
@@ -95,12 +99,32 @@ def to_dict(project: Project) -> dict[str, Any]:
         "data": project.data,
         "training": project.training,
     }
+    refs = project_code.refs_for(project.blocks, folder) or _unloaded_refs(project)
+    if refs:
+        out["custom_blocks"] = refs
+    return out
 
 
-def dumps(project: Project) -> str:
+def _unloaded_refs(project: Project) -> list[dict[str, str]]:
+    """The refs as read, for blocks whose types are not loaded (kept, never dropped)."""
+    return list(project.custom_blocks) if any(not _known(b.type) for b in project.blocks) else []
+
+
+def _known(type_name: str) -> bool:
+    try:
+        blocks.get(type_name)
+    except FTStudioError:
+        return False
+    return True
+
+
+def dumps(project: Project, folder: Path | None = None) -> str:
     """The project as JSON text with a fixed key order; refuses NaN/Infinity and non-JSON values."""
     try:
-        return json.dumps(to_dict(project), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        return (
+            json.dumps(to_dict(project, folder), indent=2, ensure_ascii=False, allow_nan=False)
+            + "\n"
+        )
     except (TypeError, ValueError) as exc:
         raise ProjectFileError(
             f"The project cannot be saved: {exc}. Project files hold plain numbers, text, "
@@ -108,15 +132,18 @@ def dumps(project: Project) -> str:
         ) from None
 
 
-def load(path: str | Path) -> Project:
-    """Read a project file. Every problem is a :class:`ProjectFileError` naming the field."""
+def load(path: str | Path, trust: bool | None = None) -> Project:
+    """Read a project file. Every problem is a :class:`ProjectFileError` naming the field.
+
+    Custom code it names runs only with consent (``trust``, :mod:`ftstudio.core.project_code`).
+    """
     path = Path(path)
     try:
         require_regular_file(path, "Project file", ProjectFileError, _CHECK_PATH)
         text = _read_bounded(path, MAX_FILE_BYTES)
     except (OSError, UnicodeDecodeError) as exc:
         raise ProjectFileError(f"Cannot read {path}: {exc}.") from None
-    project = loads(text, path.name)
+    project = loads(text, path.name, path.resolve().parent, trust)
     project.path = path.resolve()
     return project
 
@@ -169,7 +196,7 @@ def save(project: Project, path: str | Path | None = None) -> Path:
         raise ProjectFileError("This project has never been saved; choose a file name.")
     if target.is_symlink():
         target = Path(os.path.realpath(target))
-    atomic_write_text(target, dumps(project))
+    atomic_write_text(target, dumps(project, target.resolve().parent))
     tempfiles.remove_stale_temps(target.parent, [target.name])  # left by a killed save
     project.path = target.resolve()
     return target

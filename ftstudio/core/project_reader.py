@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from ftstudio.core.errors import ProjectFileError
@@ -38,13 +39,20 @@ __all__ = [
 FORMAT_VERSION = 1
 
 
-def from_dict(raw: Any, source: str = "project") -> Project:
+def from_dict(
+    raw: Any, source: str = "project", base_dir: Path | None = None, trust: bool | None = None
+) -> Project:
     """Build a :class:`Project` from parsed JSON, checking every section.
+
+    The blocks files named under ``custom_blocks`` (relative to ``base_dir``) are loaded first,
+    with consent only (``trust``; see :mod:`ftstudio.core.project_code`).
 
     Raises
     ------
     ProjectFileError
-        Listing every problem found (``.problems``), each naming the place and the fix.
+        Listing every problem found (``.problems``), each naming the place and the fix;
+        :class:`~ftstudio.core.project_code.CustomCodeConsentError` for custom code without
+        consent.
     """
     if not isinstance(raw, dict):
         raise ProjectFileError(f"{source}: the top level must be an object, got {_shown(raw)}.")
@@ -55,7 +63,7 @@ def from_dict(raw: Any, source: str = "project") -> Project:
             "never needs that. Restore the file from a backup."
         )
     raw = migrate(raw, source)
-    reader = SectionReader(source)
+    reader = SectionReader(source, base_dir, trust)
     project = reader.project(raw)
     if reader.problems:
         raise ProjectFileError.from_problems(source, reader.problems)
@@ -131,7 +139,9 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict:
     return out
 
 
-def loads(text: str, source: str = "project") -> Project:
+def loads(
+    text: str, source: str = "project", base_dir: Path | None = None, trust: bool | None = None
+) -> Project:
     """Parse project JSON text. Every problem is a :class:`ProjectFileError` naming the field."""
     try:
         raw = json.loads(
@@ -152,4 +162,4 @@ def loads(text: str, source: str = "project") -> Project:
             f"{source} is not a valid project file ({what}). It may have been edited by hand; "
             "restore it from a backup."
         ) from None
-    return from_dict(raw, source)
+    return from_dict(raw, source, base_dir, trust)

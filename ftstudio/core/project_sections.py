@@ -13,11 +13,12 @@ import keyword
 import math
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from torch import nn
 
-from ftstudio.core import blocks
+from ftstudio.core import blocks, project_code
 from ftstudio.core.data.config import parse_data_config
 from ftstudio.core.errors import FTStudioError
 from ftstudio.core.keys import unknown_keys
@@ -79,8 +80,10 @@ class _Refused(Exception):
 class SectionReader:
     """Reads a migrated document into a :class:`Project`, collecting ``problems``."""
 
-    def __init__(self, source: str):
+    def __init__(self, source: str, base_dir: Path | None = None, trust: bool | None = None):
         self.source = source
+        self.base_dir = base_dir
+        self.trust = trust
         self.problems: list[str] = []
 
     # ------------------------------------------------------------ collecting problems
@@ -131,7 +134,11 @@ class SectionReader:
                 f'format: must be "{FORMAT_NAME}", got {_shown(raw.get("format"))}. '
                 "This is not an FT Studio project file, or its first key was edited."
             )
+        # Custom blocks' files load (with consent) before the blocks that use them are read.
+        refs = project_code.read_refs(raw.get("custom_blocks", []), self.source)
+        project_code.ensure_loaded(refs, self.base_dir, self.source, self.trust)
         project = Project(
+            custom_blocks=refs,
             name=self.attempt(lambda: self.text(raw.get("name", "Untitled"), "name"), ""),
             input=self.attempt(lambda: self.input(raw.get("input", {})), InputSpec()),
             task=self.attempt(lambda: self.task(raw.get("task", {})), TaskSpec()),
