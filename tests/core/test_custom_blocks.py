@@ -221,3 +221,23 @@ def test_runtime_failures_show_at_the_block_row(tmp_path, custom_blocks, type_na
     assert report.blocks[1].status == "error"
     assert report.issue.message.count("\n") == 0 and "Traceback" not in report.issue.message
     assert re.search(message, report.issue.message), report.issue.message
+
+
+def test_lr_scale_and_stage_freezing_of_a_custom_block(custom_blocks):
+    from ftstudio.core.builder import build_model, parameter_groups
+
+    custom_blocks(EXAMPLE)
+    project = sequence_project(
+        ("FeatureExtractor", {"hidden": 8}),
+        ("QKVAttention", {}),
+        ("token_classifier", {"classes": 5}),
+    )
+    project.blocks[0].lr_scale = 0.5
+    project.blocks[1].frozen_stages = ["key"]
+    model = build_model(project)
+    groups = {g["name"]: g for g in parameter_groups(model, project, lr=0.1)}
+    assert groups["FeatureExtractor_1"]["lr"] == pytest.approx(0.05)
+    attention = model.get_submodule("QKVAttention_1")
+    assert not any(p.requires_grad for p in attention.key.parameters())
+    assert all(p.requires_grad for p in attention.query.parameters())
+    assert len(groups["QKVAttention_1"]["params"]) == 4  # query and value, weight and bias

@@ -20,6 +20,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from ftstudio.core import project as project_io
+from ftstudio.core.blocks import custom
 from ftstudio.core.builder import build_model, freeze_units, parameter_groups
 from ftstudio.core.project import InputSpec, Project, TaskSpec, make_block
 from ftstudio.core.training import fit
@@ -99,8 +100,48 @@ def _stage_frozen(tmp: Path, project: Project):
     return block
 
 
-# Each case gives the frozen backbone block of a project; the custom block kind (issue 11) gets
-# its case here once it exists.
+CUSTOM_FEATURES = """
+import torch
+from torch import nn
+
+
+class CustomFeatures(nn.Module):
+    \"\"\"A user's feature extractor with BatchNorm and dropout (issue 7).\"\"\"
+
+    def __init__(self, in_channels: int, width: int = 8):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, width, 3, padding=1),
+                                  nn.BatchNorm2d(width), nn.ReLU())
+        self.body = nn.Sequential(nn.Conv2d(width, width, 3, padding=1),
+                                  nn.BatchNorm2d(width), nn.ReLU())
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.drop(self.body(self.stem(x)).mean(dim=(2, 3)))
+"""
+
+
+def _custom(tmp: Path, project: Project):
+    path = tmp / "user_blocks.py"
+    path.write_text(CUSTOM_FEATURES, encoding="utf-8")
+    custom.load_blocks_file(path)
+    block = make_block("CustomFeatures", project, width=8)
+    block.frozen = True
+    return block
+
+
+def _custom_stage_frozen(tmp: Path, project: Project):
+    block = _custom(tmp, project)
+    block.frozen, block.frozen_stages = False, ["stem"]  # stages: the top-level children
+    return block
+
+
+@pytest.fixture(autouse=True)
+def _unload_custom_blocks(custom_blocks):
+    yield
+
+
+# Each case gives the frozen backbone block of a project.
 CASES: dict[str, Callable[[Path, Project], object]] = {
     "torchvision": _torchvision,
     "state_dict_file": _state_dict_file,
@@ -108,6 +149,8 @@ CASES: dict[str, Callable[[Path, Project], object]] = {
     "block_stack": _block_stack,
     "stage_frozen": _stage_frozen,
     "torchscript_stage_frozen": _torchscript_stage_frozen,
+    "custom": _custom,
+    "custom_stage_frozen": _custom_stage_frozen,
 }
 
 
@@ -167,6 +210,7 @@ def test_one_training_step_leaves_the_frozen_part_bit_identical(tmp_path, kind):
         stats = {
             "stage_frozen": "model.layer4.0.bn1",
             "torchscript_stage_frozen": "scripted.body.1",
+            "custom_stage_frozen": "body.1",
         }
         key = f"{backbone}{stats[kind]}.running_mean"
         assert not torch.equal(before[key], after[key])
