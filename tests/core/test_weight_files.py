@@ -269,3 +269,65 @@ def test_shipped_signatures_match_this_torchvision():
         with torch.device("meta"):
             live = signature_of(arch, torchvision.models.get_model(arch, weights=None))
         assert shipped[arch] == live
+
+
+# ---------------------------------------------------------------- item 8: the weights' preprocessing
+
+IMAGENET_MEAN = [0.485, 0.456, 0.406]
+
+
+def _image_project(tmp_path, weights_path, **params) -> Project:
+    import numpy as np
+    from PIL import Image
+
+    for name in ("a", "b"):
+        (tmp_path / "images" / name).mkdir(parents=True)
+        for i in range(2):
+            pixels = np.full((20, 20, 3), 40 * i, dtype=np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "images" / name / f"{i}.png")
+    project = project_with("backbone_from_file", path=str(weights_path), **params)
+    project.data = {"source": "image-folder", "path": str(tmp_path / "images"), "num_workers": 0}
+    return project
+
+
+def test_a_torchvision_file_is_fed_its_imagenet_preprocessing_at_the_project_size(tmp_path):
+    from ftstudio.core.data import load_data
+    from ftstudio.core.export import info
+
+    path = tmp_path / "resnet18.pth"
+    torch.save(resnet18_state(classes=10), path)
+    project = _image_project(tmp_path, path)
+    report = validate(project)
+    assert report.ok, report.issue
+    note = report.blocks[0].note
+    assert "ResNet18_Weights.IMAGENET1K_V1" in note and "mean (0.485, 0.456, 0.406)" in note
+
+    prep = load_data(project).info["preprocessing"]
+    assert prep["mean"] == pytest.approx(IMAGENET_MEAN)
+    assert list(prep["input_shape"]) == list(SHAPE)
+    assert prep["resize"] == round(64 * 256 / 224)  # torchvision's 256 -> 224, scaled to 64 px
+    exported = info.preprocessing_for(project, SHAPE)
+    assert exported["mean"] == pytest.approx(IMAGENET_MEAN)
+    assert exported["resize"] == prep["resize"] and exported["size"] == [64, 64]
+
+
+def test_the_export_readme_states_the_preprocessing(tmp_path):
+    from ftstudio.core.export.api import export_project
+
+    path = tmp_path / "resnet18.pth"
+    torch.save(resnet18_state(classes=10), path)
+    export_project(_image_project(tmp_path, path), tmp_path / "out")
+    readme = (tmp_path / "out" / "README.md").read_text()
+    assert "ResNet18_Weights.IMAGENET1K_V1" in readme
+    assert "shorter side resized to 73, centre crop to 64x64" in readme
+    assert "mean [0.485, 0.456, 0.406]" in readme
+
+
+def test_the_project_preprocessing_stays_available(tmp_path):
+    from ftstudio.core.data import load_data
+
+    path = tmp_path / "resnet18.pth"
+    torch.save(resnet18_state(), path)
+    project = _image_project(tmp_path, path, preprocessing="project")
+    assert validate(project).blocks[0].note.endswith("mean = std = 0.5")
+    assert load_data(project).info["preprocessing"]["mean"] == pytest.approx([0.5] * 3)

@@ -14,6 +14,7 @@ from ftstudio.core.blocks.backbones import (
     _build_torchvision,
     _require_file,
     _ScriptedBackbone,
+    architecture_preprocessing,
     torchvision_architectures,
 )
 from ftstudio.core.blocks.registry import BlockType, Shape, register
@@ -26,11 +27,12 @@ from ftstudio.core.blocks.weight_files import (
     mismatch_remedy,
     resolve_architecture,
 )
-from ftstudio.core.errors import WeightsUnavailableError
+from ftstudio.core.errors import FTStudioError, WeightsUnavailableError
 from ftstudio.core.params import Param
 from ftstudio.core.weights import describe_load_failure, is_torchscript
 
 TITLE = "Backbone from file"
+WEIGHTS_PREP = "weights"
 
 
 def file_architecture(params: dict[str, Any]) -> str:
@@ -94,6 +96,43 @@ def _code(params: dict[str, Any], in_shape: Shape) -> str | None:
     return codegen.torchvision_backbone(arch, params["output"])
 
 
+def _preprocessing(params: dict[str, Any]) -> dict[str, Any] | None:
+    """For a torchvision architecture, the mean/std (and resize/crop ratio) of its ImageNet
+    weights, which a file fine-tuned from them expects; the project's input size rules."""
+    if params.get("preprocessing") != WEIGHTS_PREP or not params.get("path"):
+        return None
+    try:
+        arch = file_architecture(params)
+    except FTStudioError:
+        return None
+    base = architecture_preprocessing(arch) if arch != TORCHSCRIPT else None
+    if base is None:
+        return None
+    return {
+        "input_shape": None,  # the project's
+        "resize": None,
+        "resize_ratio": base["resize"] / base["input_shape"][1],
+        "mean": base["mean"],
+        "std": base["std"],
+        "source": f"{base['source']} preprocessing ({arch}), at the project's input size",
+    }
+
+
+def describe_preprocessing(params: dict[str, Any]) -> str:
+    """The images' preprocessing in a few words, for the block's status."""
+    prep = _preprocessing(params)
+    if prep is None:
+        return "images: the project's input size, mean = std = 0.5"
+    resize = round(224 * prep["resize_ratio"])
+    mean = ", ".join(f"{v:.3f}" for v in prep["mean"])
+    std = ", ".join(f"{v:.3f}" for v in prep["std"])
+    weights = prep["source"].split(" preprocessing")[0]
+    return (
+        f"images prepared as for {weights}: shorter side resized to {resize}/224 of the input "
+        f"size, centre crop, mean ({mean}), std ({std})"
+    )
+
+
 def _note(params: dict[str, Any]) -> str:
     """The block's status: the architecture in use, how it was found and what was adapted."""
     arch = file_architecture(params)
@@ -110,6 +149,7 @@ def _note(params: dict[str, Any]) -> str:
             parts.append(fit.describe())
         if fit.ignored:
             parts.append(f"the file's head ({', '.join(fit.ignored)}) left out")
+    parts.append(describe_preprocessing(params))
     return "; ".join(parts)
 
 
@@ -131,9 +171,19 @@ register(
                 choices=(AUTO, TORCHSCRIPT, *torchvision_architectures()),
             ),
             OUTPUT,
+            Param(
+                "preprocessing",
+                "choice",
+                WEIGHTS_PREP,
+                "how images are prepared: 'weights': the mean/std and resize/crop of the "
+                "architecture's ImageNet weights (which files fine-tuned from them expect), at "
+                "the project's input size; 'project': mean = std = 0.5",
+                choices=(WEIGHTS_PREP, "project"),
+            ),
         ),
         accepts=("image",),
         build=_build,
+        preprocessing=_preprocessing,
         code=_code,
         note=_note,
     )

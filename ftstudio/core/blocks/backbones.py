@@ -41,8 +41,13 @@ def _torchvision_preprocessing(params: dict[str, Any]) -> dict[str, Any] | None:
     """
     if params.get("weights") != "DEFAULT":
         return None
+    return architecture_preprocessing(params["architecture"])
+
+
+def architecture_preprocessing(arch: str) -> dict[str, Any] | None:
+    """The resize, crop and mean/std of ``arch``'s default pretrained weights (None: none)."""
     try:
-        weights = torchvision.models.get_model_weights(params["architecture"]).DEFAULT
+        weights = torchvision.models.get_model_weights(arch).DEFAULT
     except (ValueError, KeyError):
         return None
     t = weights.transforms()

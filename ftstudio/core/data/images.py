@@ -76,7 +76,11 @@ def scan_folder(config: DataConfig, path: str) -> tuple[list[tuple[str, int]], l
 
 
 def preprocessing_for(project: Any, input_shape: tuple[int, ...]) -> dict[str, Any]:
-    """The first block's own preprocessing (size, mean, std), or the project's input shape."""
+    """The first block's own preprocessing (size, mean, std), or the project's input shape.
+
+    A block may give only its mean/std and leave ``input_shape`` None: the project's input
+    size then rules, and ``resize_ratio`` (resize / crop of the weights) scales the resize.
+    """
     from ftstudio.core.builder import resolved_params
 
     prep = None
@@ -84,9 +88,16 @@ def preprocessing_for(project: Any, input_shape: tuple[int, ...]) -> dict[str, A
         spec = project.blocks[0]
         if spec.block_type.preprocessing is not None:
             prep = spec.block_type.preprocessing(resolved_params(project, spec))
+    channels, height, width = input_shape
+    if prep and prep.get("input_shape") is None:  # the block's normalisation, the project's size
+        ratio = prep.get("resize_ratio")
+        prep = {
+            **prep,
+            "input_shape": [channels, height, width],
+            "resize": round(min(height, width) * ratio) if ratio else None,
+        }
     if prep:
         return dict(prep)
-    channels, height, width = input_shape
     return {
         "input_shape": [channels, height, width],
         "resize": None,

@@ -32,6 +32,20 @@ def readme_text(
         if torchscript
         else ""
     )
+    prep = info.preprocessing
+    if prep:
+        size = "x".join(map(str, prep["size"]))
+        steps = (
+            f"shorter side resized to {prep['resize']}, centre crop to {size}"
+            if prep.get("resize")
+            else f"resized to {size}"
+        )
+        note += (
+            f"\nImages are prepared as in FT Studio ({one_line(prep.get('source') or '')}): "
+            f"{steps}, scaled to [0, 1], normalised with mean "
+            f"{[round(v, 4) for v in prep['mean']]} and std {[round(v, 4) for v in prep['std']]} "
+            "(`PREPROCESSING` in `model.py`; `predict.py` applies it).\n"
+        )
     return f"""# {one_line(name)}: exported from FT Studio
 
 Plain PyTorch that runs without FT Studio: needs `torch`, `safetensors` (and `torchvision` for
