@@ -66,9 +66,16 @@ def sha256_of(path: str | os.PathLike) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+EXPORT_TAKEN = ("model", "layers", "predict", "train", "torch", "torchvision", "safetensors")
+
+
 def export_module_name(path: Path) -> str:
+    """The module name an export imports the file by: its stem as an identifier, never one of
+    the export's own files or the libraries it imports."""
     name = re.sub(r"\W", "_", path.stem) or "custom_blocks"
-    return name if not name[0].isdigit() else f"blocks_{name}"
+    if name[0].isdigit():
+        name = f"blocks_{name}"
+    return f"{name}_blocks" if name in EXPORT_TAKEN else name
 
 
 def user_blocks_dir() -> Path:

@@ -7,12 +7,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ftstudio.core.blocks import layers
+from ftstudio.core.blocks import custom, layers
 from ftstudio.core.builder import build_model
 from ftstudio.core.export import folder, info, tensors
 from ftstudio.core.export import formats as extra
 from ftstudio.core.export.errors import ExportError, NotExportableError
-from ftstudio.core.export.model_source import ModelInfo, block_expressions, model_source
+from ftstudio.core.export.model_source import (
+    ModelInfo,
+    block_expressions,
+    custom_files,
+    model_source,
+)
 from ftstudio.core.export.predict_template import PREDICT_PY
 from ftstudio.core.export.readme import readme_text
 from ftstudio.core.export.train_template import TRAIN_PY
@@ -117,7 +122,8 @@ def export_project(
             f"Unknown export format {unknown[0]!r}; choose from {', '.join(FORMATS)}."
         )
     out = Path(out_dir)
-    target = folder.open_folder(out, overwrite, list(DESCRIPTIONS))
+    user_files = custom_sources(project)
+    target = folder.open_folder(out, overwrite, [*DESCRIPTIONS, *user_files])
     model = build_model(project, load_weights=checkpoint is None)
     if checkpoint is not None:
         tensors.load_trained(model, checkpoint)
@@ -184,6 +190,8 @@ def export_project(
             write("model.ts", ts)
     write("model.py", source)
     write("layers.py", Path(layers.__file__).read_text(encoding="utf-8"))
+    for name, data in user_files.items():
+        write(name, data)
     write("model.safetensors", tensors.safetensors_bytes(model))
     write("predict.py", PREDICT_PY)
     write("train.py", TRAIN_PY)
@@ -196,10 +204,36 @@ def export_project(
             result.skipped["onnx"] = reason
     result.notes += list(result.skipped.values())
     names = [p.name for p in result.files] + ["README.md"]
-    listed = {n: DESCRIPTIONS[n] for n in DESCRIPTIONS if n in names}
+    descriptions = {
+        **DESCRIPTIONS,
+        **{n: "your custom blocks, imported by `model.py`" for n in user_files},
+    }
+    listed = {n: descriptions[n] for n in descriptions if n in names}
     write(
         "README.md", readme_text(project.name, model_info, listed, torchscript, result.weights_from)
     )
     result.notes += folder.remove_stale(target, written)
     folder.write_manifest(target, project.name, written, result.mode)
     return result
+
+
+def custom_sources(project: Project) -> dict[str, bytes]:
+    """``{"<module>.py": content}`` of each blocks file the project uses, as loaded.
+
+    A file edited since it was loaded is refused: the export would not be the model built.
+    """
+    out = {}
+    for name, path in custom_files(project).items():
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ExportError(
+                f"Cannot read the blocks file {path}: {exc.strerror or exc}."
+            ) from None
+        if hashlib.sha256(data).hexdigest() != custom.loaded(path).sha256:
+            raise ExportError(
+                f"The blocks file {path} changed since it was loaded; reload it (or run the "
+                "command again) so the export matches the model, then export."
+            )
+        out[f"{name}.py"] = data
+    return out

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import pprint
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from ftstudio.core.blocks import custom
 from ftstudio.core.blocks.codegen import literal
 from ftstudio.core.blocks.registry import format_shape
 from ftstudio.core.builder import resolved_params
@@ -78,7 +80,7 @@ def _constants(info: ModelInfo) -> str:
     )
 
 
-def _header(project: Project, needs: set[str]) -> str:
+def _header(project: Project, needs: set[str], custom_modules: tuple[str, ...] = ()) -> str:
     deps = "torch, torchvision" if "torchvision" in needs else "torch"
     title = one_line(project.name) or "model"
     imports = ["from __future__ import annotations", ""]
@@ -95,6 +97,14 @@ def _header(project: Project, needs: set[str]) -> str:
             "    from . import layers",
             "except ImportError:  # run from this folder",
             "    import layers",
+        ]
+    for name in custom_modules:  # the user's blocks files, copied next to model.py
+        imports += [
+            "",
+            f"try:  # your custom blocks ({name}.py, copied from your blocks file)",
+            f"    from . import {name}",
+            "except ImportError:  # run from this folder",
+            f"    import {name}",
         ]
     return (
         f'"""{doc_text(title)}: a model exported from FT Studio.\n\n'
@@ -191,6 +201,21 @@ def model_source(
         "        )\n"
         "    )\n"
     )
+    modules = tuple(custom_files(project))
     return (
-        _header(project, needs) + "\n" + _constants(info) + body + _load_model("model.safetensors")
+        _header(project, needs, modules)
+        + "\n"
+        + _constants(info)
+        + body
+        + _load_model("model.safetensors")
     )
+
+
+def custom_files(project: Project) -> dict[str, Path]:
+    """``{module name: blocks file}`` for the project's custom blocks, in block order."""
+    out: dict[str, Path] = {}
+    for spec in project.blocks:
+        record = custom.file_of(spec.type)
+        if record is not None:
+            out.setdefault(record.export_module, record.path)
+    return out
