@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from ftstudio.core.project_spec import (
     TaskSpec,
     make_block,
 )
+from ftstudio.core.tempfiles import atomic_write_bytes, atomic_write_text
 from ftstudio.core.text import printable
 
 __all__ = [
@@ -162,28 +162,6 @@ def _read_bounded(path: Path, limit: int) -> str:
             "file does; check the path."
         )
     return data.decode("utf-8")
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=tempfiles.prefix(path.name), suffix=tempfiles.SUFFIX, dir=path.parent
-    )
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save(project: Project, path: str | Path | None = None) -> Path:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ftstudio.core import project as project_io
 from ftstudio.core.project import Project
+from ftstudio.core.tempfiles import atomic_write_text
 
 PROJECT_NAME = "recovery.ftproj"
 META_NAME = "recovery.json"
@@ -24,8 +25,8 @@ class RecoveryFile:
 
     def write(self, project: Project) -> None:
         meta = {"path": str(project.path) if project.path else None, "saved_at": time.time()}
-        project_io.atomic_write_text(self.path, project_io.dumps(project))
-        project_io.atomic_write_text(self.folder / META_NAME, json.dumps(meta))
+        atomic_write_text(self.path, project_io.dumps(project))
+        atomic_write_text(self.folder / META_NAME, json.dumps(meta))
 
     def exists(self) -> bool:
         return self.path.is_file()

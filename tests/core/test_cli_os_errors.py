@@ -74,11 +74,11 @@ def failing(code: int):
 def test_a_full_disk_or_read_only_folder_is_one_line(
     project, tmp_path, capsys, monkeypatch, command, code
 ):
-    from ftstudio.core import project as project_io
+    from ftstudio.core import tempfiles
 
     argv = commands(project, tmp_path / "out")[command]
     # Every save in FT Studio goes through the atomic write: its temporary file fails.
-    monkeypatch.setattr(project_io.tempfile, "mkstemp", failing(code))
+    monkeypatch.setattr(tempfiles, "_create_temp", failing(code))
     if command == "train":  # the run folder's own files fail the same way
         monkeypatch.setattr(os, "mkdir", failing(code))
     assert main(argv) == 1
@@ -123,9 +123,9 @@ def test_ctrl_c_is_exit_130_without_traceback(project, capsys, monkeypatch):
 
 
 def test_a_disk_that_fills_during_training_is_one_line(project, tmp_path, capsys, monkeypatch):
-    from ftstudio.core import project as project_io
+    from ftstudio.core import tempfiles
 
-    monkeypatch.setattr(project_io.tempfile, "mkstemp", failing(errno.ENOSPC))
+    monkeypatch.setattr(tempfiles, "_create_temp", failing(errno.ENOSPC))
     argv = ["train", str(project), "--out", str(tmp_path / "run"), "--quiet"]
     assert main(argv) == 1  # the run folder is made; its first checkpoint cannot be written
     line = one_line_error(capsys)

@@ -59,3 +59,20 @@ def test_answering_no_still_discards_a_readable_recovery_file(make_window):
     assert not window.files.offer_recovery()
     assert not window.files.recovery.exists()
     assert json.dumps(window.dialogs.errors) == "[]"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize("mask", [0o022, 0o002], ids=["umask022", "umask002"])
+def test_the_recovery_files_get_normal_permissions(tmp_path, mask):
+    from ftstudio.gui.recovery import META_NAME, RecoveryFile
+
+    recovery = RecoveryFile(tmp_path / "recovery")
+    old = os.umask(mask)
+    try:
+        recovery.write(load_template("seed-sequence"))
+        os.chmod(recovery.path, 0o640)
+        recovery.write(load_template("seed-sequence"))
+    finally:
+        os.umask(old)
+    assert os.stat(recovery.path).st_mode & 0o777 == 0o640  # replaced: kept
+    assert os.stat(recovery.folder / META_NAME).st_mode & 0o777 == 0o666 & ~mask

@@ -21,8 +21,9 @@ from ftstudio.core.export.model_source import (
 from ftstudio.core.export.predict_template import PREDICT_PY
 from ftstudio.core.export.readme import readme_text
 from ftstudio.core.export.train_template import TRAIN_PY
-from ftstudio.core.project import Project, atomic_write_bytes
+from ftstudio.core.project import Project
 from ftstudio.core.shapes import validate
+from ftstudio.core.tempfiles import atomic_write_bytes
 
 FORMATS = ("torchscript", "onnx")
 DESCRIPTIONS = {

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ftstudio.core.export.errors import ExportError
-from ftstudio.core.project import atomic_write_text
+from ftstudio.core.tempfiles import atomic_write_text
 
 MANIFEST = "ftstudio-export.json"
 MANIFEST_MAX_BYTES = 1 << 20

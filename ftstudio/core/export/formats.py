@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ftstudio.core.project import atomic_write_bytes
+from ftstudio.core.tempfiles import atomic_write_bytes
 
 
 def example_input(input_shape: tuple[int, ...], batch: int = 2) -> torch.Tensor:

@@ -14,7 +14,7 @@ from torch import nn
 from ftstudio.core.errors import TrainingError
 from ftstudio.core.files import require_regular_file
 from ftstudio.core.finite import describe_nonfinite, nonfinite_tensors
-from ftstudio.core.project import atomic_write_bytes
+from ftstudio.core.tempfiles import atomic_write_bytes
 from ftstudio.core.weights import describe_load_failure, state_dict_mismatch
 
 FORMAT = "ftstudio-checkpoint"

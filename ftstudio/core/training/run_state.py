@@ -17,7 +17,7 @@ from torch import nn
 
 from ftstudio.core.errors import TrainingError
 from ftstudio.core.finite import describe_nonfinite, nonfinite_tensors
-from ftstudio.core.project import atomic_write_text
+from ftstudio.core.tempfiles import atomic_write_text
 from ftstudio.core.training import checkpoint as ckpt
 from ftstudio.core.training.device import peak_memory_mb
 from ftstudio.core.training.metrics import evaluate
