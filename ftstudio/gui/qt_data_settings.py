@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -47,6 +48,7 @@ FIELD_SOURCES: dict[str, tuple[str, ...]] = {
     "feature_columns": ("csv",),
     "flip": ("image-folder",),
     "random_crop": ("image-folder",),
+    "standardize": FILE_SOURCES,
 }
 DEFAULTS: dict[str, Any] = {"samples": 2000, "seed": 0, "val_fraction": 0.2}
 
@@ -116,6 +118,16 @@ class QtDataSettings(QWidget):
         self.random_crop = QCheckBox("Random resized crop", objectName="dataRandomCrop")
         self.random_crop.setToolTip("data.random_crop: training-time augmentation")
         self.random_crop.toggled.connect(lambda on: self.commit("random_crop", on))
+        self.standardize = QCheckBox("Standardize features", objectName="dataStandardize")
+        self.standardize.setToolTip(
+            "data.standardize: scale each feature to mean 0, std 1 with statistics from the "
+            "training split; kept with the run, the checkpoint and the export"
+        )
+        self.standardize.toggled.connect(lambda on: self.commit("standardize", on))
+        self.warning = QLabel(objectName="dataWarning", wordWrap=True)
+        self.warning.setStyleSheet("color: #8a5a00;")
+        self.warning.setTextFormat(Qt.PlainText)
+        self.warning.setVisible(False)
         self.form = QFormLayout(self)
         self.form.setContentsMargins(0, 0, 0, 0)
         self.form.setRowWrapPolicy(QFormLayout.DontWrapRows)
@@ -126,8 +138,10 @@ class QtDataSettings(QWidget):
         self.form.addRow("Label column", self.label_column)
         self.form.addRow("Augment", self.flip)
         self.form.addRow("", self.random_crop)
+        self.form.addRow("Scaling", self.standardize)
         self.form.addRow("Validation", self.val_fraction)
         self.form.addRow("Seed", self.seed)
+        self.form.addRow(self.warning)
         self.field_widgets = {
             "path": self.path_row,
             "classes": self.classes,
@@ -135,6 +149,7 @@ class QtDataSettings(QWidget):
             "label_column": self.label_column,
             "flip": self.flip,
             "random_crop": self.random_crop,
+            "standardize": self.standardize,
         }
         self.refresh()
 
@@ -155,7 +170,7 @@ class QtDataSettings(QWidget):
         data = self.doc.project.data
         source = self.current_source()
         widgets = [self.source, self.path, self.classes, self.samples, self.val_fraction]
-        widgets += [self.seed, self.label_column, self.flip, self.random_crop]
+        widgets += [self.seed, self.label_column, self.flip, self.random_crop, self.standardize]
         for widget in widgets:
             widget.blockSignals(True)
         self.source.setCurrentIndex(SOURCES.index(source))
@@ -170,11 +185,19 @@ class QtDataSettings(QWidget):
         self.label_column.setText(str(data.get("label_column", "label")))
         self.flip.setChecked(data.get("flip") is True)
         self.random_crop.setChecked(data.get("random_crop") is True)
+        self.standardize.setChecked(data.get("standardize") is True)
         for widget in widgets:
             widget.blockSignals(False)
         for key, widget in self.field_widgets.items():
             self.form.setRowVisible(widget, source in FIELD_SOURCES[key])
         self.path.setPlaceholderText("a folder" if source in FOLDER_SOURCES else "a file")
+
+    def set_report(self, report) -> None:
+        """Show the data check's warnings (e.g. feature scales 100x apart) under the form."""
+        data = getattr(report, "data", None)
+        warnings = list(data.warnings) if data is not None else []
+        self.warning.setText("\n".join(f"⚠ {w}" for w in warnings))
+        self.warning.setVisible(bool(warnings))
 
     def field_visible(self, key: str) -> bool:
         """Whether the row of data key ``key`` is shown for the current source."""
@@ -223,6 +246,8 @@ class QtDataSettings(QWidget):
             if key != "path" and (key not in FIELD_SOURCES or source in FIELD_SOURCES[key])
         }
         data["source"] = source
+        if source in FIELD_SOURCES["standardize"]:
+            data.setdefault("standardize", True)  # on for a new tabular source
         if source in FIELD_SOURCES["path"]:  # a folder or file of the new kind
             path = self._pick(source)
             if not path:

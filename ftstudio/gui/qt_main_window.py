@@ -167,6 +167,7 @@ class QtMainWindow(QMainWindow):
         self.model.set_report(report)
         self.properties.set_report(report)
         self.status.set_report(report)
+        self.project_settings.data.set_report(report)
         if self.stack_view.selected_row() < 0 and self.doc.blocks:  # show something useful
             self.stack_view.select_row(report.issue.index if report.issue else 0)
 

@@ -177,6 +177,7 @@ def test_pretrained_preprocessing_centre_crops_like_torchvision_in_training_and_
     (tmp_path / "model.py").write_text(
         f"CLASS_NAMES = None\nINPUT_SHAPE = (3, 16, 16)\nPREPROCESSING = {PREP!r}\n"
         "TASK = 'classification'\ndef load_model(*a, **k):\n    raise NotImplementedError\n"
+        "def standardize(x):\n    return x\n"
     )
     (tmp_path / "predict.py").write_text(PREDICT_PY)
     monkeypatch.syspath_prepend(str(tmp_path))

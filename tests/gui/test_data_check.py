@@ -45,3 +45,46 @@ def test_window_says_when_the_data_does_not_fit_and_turns_train_off(
     assert window.validator.report.ok and window.validator.report.data is not None
     assert "Shapes and data OK" in window.status.validity.text()
     assert window.training.train_action.isEnabled()
+
+
+def _scaled_csv(tmp_path) -> Project:
+    """Two features 1000x apart in scale; the label depends on both."""
+    rows = ["small,big,label"]
+    for i in range(40):
+        small, big = (i % 7) / 10, (i % 5) * 1000.0
+        rows.append(f"{small},{big},{int(small * 10 + big / 1000 > 5)}")
+    (tmp_path / "scaled.csv").write_text("\n".join(rows) + "\n")
+    project = Project(name="scaled", input=InputSpec((2,)), task=TaskSpec(num_classes=2))
+    project.blocks.append(make_block("mlp", project))
+    project.blocks.append(make_block("linear_classifier", project, classes=2))
+    project.data = {"source": "csv", "path": "scaled.csv"}  # an older project: no standardize
+    path = tmp_path / "scaled.ftproj"
+    project_io.save(project, path)
+    return project_io.load(path)
+
+
+def test_data_panel_warns_about_raw_scales_and_standardize_clears_it(
+    make_window, settle, tmp_path, qtbot
+):
+    window = make_window(project=_scaled_csv(tmp_path))
+    settle(window)
+    form = window.project_settings.data
+    assert form.field_visible("standardize") and not form.standardize.isChecked()
+    assert form.warning.isVisibleTo(form)
+    assert "feature scales differ" in form.warning.text() and "'big'" in form.warning.text()
+    form.standardize.click()  # the dock may be hidden offscreen: click() as a user would
+    assert window.doc.project.data["standardize"] is True
+    settle(window)
+    assert not form.warning.isVisibleTo(form) and window.validator.report.ok
+    window.undo.undo()
+    assert "standardize" not in window.doc.project.data
+
+
+def test_a_new_tabular_source_in_the_window_standardizes(make_window, settle, tmp_path):
+    (tmp_path / "t.csv").write_text("a,label\n1,0\n2,1\n")
+    window = make_window(template="digits-transfer")
+    window.dialogs.file_choice = str(tmp_path / "t.csv")
+    data = window.project_settings.data
+    data.doc.project.data.pop("standardize", None)
+    assert data.set_source("csv")
+    assert window.doc.project.data["standardize"] is True and data.standardize.isChecked()

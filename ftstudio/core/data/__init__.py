@@ -26,6 +26,14 @@ Keys of ``data`` (all optional except where noted):
     csv only: the label's column (default ``"label"``) and the feature columns (default: all
     others; never the label). The file is UTF-8 text with a header row of distinct names and
     one value per column on every row.
+``standardize``
+    csv and tensor-file (real-valued ``X``): scale each feature to mean 0 and standard
+    deviation 1 with statistics fitted on the training split only; they are stored in the
+    run's ``summary.json``, in every checkpoint (evaluate and resume reuse them) and in the
+    exported ``model.py`` (``STANDARDIZE``, applied by ``predict.py``/``train.py``). New
+    projects (templates, ``ftstudio new``, a new csv/tensor-file source in the window) write
+    ``true``; a project without the key keeps the old behaviour (off: the reader's default,
+    no migration). With it off, loading warns when feature scales differ by more than 100x.
 ``flip`` / ``random_crop``
     image-folder only (images of any format Pillow reads; every class needs one): training-time horizontal flip and random resized crop.
 ``num_workers``

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset, TensorDataset
 
-from ftstudio.core.data import builtin, files, images
+from ftstudio.core.data import builtin, files, images, scaling
 from ftstudio.core.data.config import DataConfig, parse_data_config
 from ftstudio.core.errors import DataError
 from ftstudio.core.text import shorten, summarise
@@ -96,7 +96,11 @@ def _read(
     return x, y, []
 
 
-def load_data(project, input_shape: tuple[int, ...] | None = None) -> DataBundle:
+def load_data(
+    project,
+    input_shape: tuple[int, ...] | None = None,
+    standardizer: dict[str, Any] | None = None,
+) -> DataBundle:
     """Read the project's ``data`` section into a :class:`DataBundle` and check it.
 
     Parameters
@@ -105,6 +109,9 @@ def load_data(project, input_shape: tuple[int, ...] | None = None) -> DataBundle
         The project; its ``data``, ``input`` and ``task`` sections are used.
     input_shape : tuple of int, optional
         Override for the model's input shape (default: the project's).
+    standardizer : dict, optional
+        ``{"mean", "std"}`` saved with a run (evaluate, resume, export of a checkpoint);
+        default: fitted on the training split when ``data.standardize`` is on.
 
     Raises
     ------
@@ -117,7 +124,7 @@ def load_data(project, input_shape: tuple[int, ...] | None = None) -> DataBundle
     config = parse_data_config(project.data)
     notes: list[files.SourceNotes] = []
     try:
-        return _load(project, config, input_shape, notes)
+        return _load(project, config, input_shape, notes, standardizer)
     except MemoryError:
         raise DataError(
             f"{config.described}: not enough memory to load the data. Use a smaller data set "
@@ -130,7 +137,7 @@ def load_data(project, input_shape: tuple[int, ...] | None = None) -> DataBundle
         raise DataError(f"{exc} Note: {' '.join(warnings)}") from None
 
 
-def _load(project, config: DataConfig, input_shape, notes: list) -> DataBundle:
+def _load(project, config: DataConfig, input_shape, notes: list, standardizer=None) -> DataBundle:
     shape = tuple(input_shape or project.input.shape or ()) or None
     task = project.task.kind
     val_config = None
@@ -166,6 +173,9 @@ def _load(project, config: DataConfig, input_shape, notes: list) -> DataBundle:
     warnings = [w for n in notes for w in n.warnings]
     if task != "regression":
         warnings += one_class_warning(config, train[1], class_names)
+    path = project.resolve_path(config.path) if config.path else ""
+    warnings += scaling.scale_warning(config, train[0], path)
+    train, val, stats = scaling.standardize_split(config, train, val, standardizer)
     return DataBundle(
         train=TensorDataset(*train),
         val=TensorDataset(*val) if val is not None else None,
@@ -176,6 +186,7 @@ def _load(project, config: DataConfig, input_shape, notes: list) -> DataBundle:
         config=config,
         num_workers=config.num_workers or 0,
         warnings=warnings,
+        info={"standardize": stats} if stats is not None else {},
     )
 
 

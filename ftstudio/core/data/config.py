@@ -34,6 +34,7 @@ class DataConfig:
     validation: dict[str, Any] | None = None
     label_column: str = "label"
     feature_columns: list[str] | None = None
+    standardize: bool = False  # absent in older projects: off; new projects write true
     flip: bool = False
     random_crop: bool = False
     num_workers: int | None = None
@@ -127,6 +128,7 @@ def parse_data_config(raw: dict[str, Any] | None) -> DataConfig:
         validation=validation,
         label_column=label_column,
         feature_columns=features,
+        standardize=_flag(raw, "standardize"),
         flip=_flag(raw, "flip"),
         random_crop=_flag(raw, "random_crop"),
         num_workers=_number(raw, "num_workers", None, int, 0, 64),

@@ -161,6 +161,7 @@ def export_project(
         class_names=class_names if class_names is not None else info.class_names_for(project),
         preprocessing=info.preprocessing_for(project, shape),
         frozen=info.frozen_prefixes(model, project),
+        standardize=info.standardizer_for(project, checkpoint, result.notes),
     )
     torchscript = result.mode == "torchscript"
     source = model_source(project, report, model_info, torchscript=torchscript)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 
 from ftstudio.core.builder import freeze_units
+from ftstudio.core.data import load_data, scaling
+from ftstudio.core.data.config import parse_data_config
 from ftstudio.core.errors import FTStudioError
 from ftstudio.core.project import Project
+from ftstudio.core.training.checkpoint import FORMAT
 
 
 def class_names_for(project: Project) -> list[str] | None:
@@ -57,6 +62,34 @@ def preprocessing_for(project: Project, input_shape: tuple[int, ...]) -> dict[st
         "std": [float(v) for v in prep["std"]],
         "source": str(prep.get("source", "")),
     }
+
+
+def standardizer_for(
+    project: Project, checkpoint: str | Path | None, notes: list[str]
+) -> dict[str, Any] | None:
+    """``data.standardize``'s statistics for ``model.py``: a checkpoint's own (as trained),
+    else fitted on the training split as training would; None when off or not tabular."""
+    try:
+        config = parse_data_config(project.data)
+    except FTStudioError:
+        return None
+    if checkpoint is not None:
+        try:
+            state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        except Exception:  # noqa: BLE001 - a plain weights file: no statistics inside
+            state = None
+        if isinstance(state, dict) and state.get("format") == FORMAT:
+            return state.get("standardize") or None
+    if not (config.standardize and config.source in scaling.SOURCES):
+        return None
+    try:
+        return load_data(project).info.get("standardize")
+    except FTStudioError as exc:
+        notes.append(
+            f"data.standardize is on, but the data could not be read to fit it ({exc}); "
+            "model.py's STANDARDIZE is None, so feed it standardized samples."
+        )
+        return None
 
 
 def frozen_prefixes(model: nn.Module, project: Project) -> list[str]:

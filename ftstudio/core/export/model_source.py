@@ -29,6 +29,7 @@ class ModelInfo:
     class_names: list[str] | None
     preprocessing: dict[str, Any] | None
     frozen: list[str] = field(default_factory=list)
+    standardize: dict[str, Any] | None = None  # data.standardize's mean/std per feature
 
 
 def one_line(text: str) -> str:
@@ -77,6 +78,19 @@ def _constants(info: ModelInfo) -> str:
         'normalised with mean/std. None: samples are fed as they are."""\n'
         f"FROZEN = {_list(info.frozen)}\n"
         '"""Parameter-name prefixes that were frozen in FT Studio (train.py keeps them frozen)."""\n'
+        f"STANDARDIZE = {pprint.pformat(info.standardize, width=92, sort_dicts=False)}\n"
+        '"""data.standardize: each feature\'s mean and standard deviation on the training split.\n'
+        "The model takes standardized samples: pass raw ones through standardize() first\n"
+        '(predict.py and train.py do). None: samples are fed as they are."""\n'
+        "\n\n"
+        "def standardize(x: torch.Tensor) -> torch.Tensor:\n"
+        '    """Raw samples (N, *INPUT_SHAPE) scaled as in FT Studio (as they are without\n'
+        '    STANDARDIZE)."""\n'
+        "    if STANDARDIZE is None:\n"
+        "        return x\n"
+        '    mean = torch.tensor(STANDARDIZE["mean"], dtype=torch.float64)\n'
+        '    std = torch.tensor(STANDARDIZE["std"], dtype=torch.float64)\n'
+        "    return ((x.double() - mean) / std).to(x.dtype)\n"
     )
 
 

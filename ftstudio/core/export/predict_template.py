@@ -7,9 +7,9 @@ PREDICT_PY = '''\
 
 INPUT is a .npy, .npz (key X), .pt (a tensor, or a dict with X; read with weights_only=True)
 or .csv file (one sample per row; a header row and a "label" column are skipped) holding one
-sample of INPUT_SHAPE or a batch of them, or an image file of any format Pillow reads (.png,
-.jpg, .webp, .tif, .bmp, .gif...) when the model takes images: it is prepared with
-PREPROCESSING from model.py.
+sample of INPUT_SHAPE or a batch of them (raw values: STANDARDIZE from model.py scales them
+as FT Studio did), or an image file of any format Pillow reads (.png, .jpg, .webp, .tif, .bmp,
+.gif...) when the model takes images: it is prepared with PREPROCESSING from model.py.
 """
 
 from __future__ import annotations
@@ -23,7 +23,14 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from model import CLASS_NAMES, INPUT_SHAPE, PREPROCESSING, TASK, load_model  # noqa: E402
+from model import (  # noqa: E402
+    CLASS_NAMES,
+    INPUT_SHAPE,
+    PREPROCESSING,
+    TASK,
+    load_model,
+    standardize,
+)
 
 TENSOR_SUFFIXES = (".npy", ".npz", ".pt", ".pth", ".csv")
 
@@ -85,11 +92,18 @@ def read_image(path: Path) -> torch.Tensor:
 
 
 def read(path: Path) -> torch.Tensor:
+    """A batch ready for the model: images prepared with PREPROCESSING, other samples
+    (raw rows) scaled with STANDARDIZE as FT Studio scaled them."""
     suffix = path.suffix.lower()
     if is_image(suffix):
         if len(INPUT_SHAPE) != 3:
             sys.exit(f"error: {path} is an image, but the model takes {list(INPUT_SHAPE)}")
         return as_batch(read_image(path), str(path))
+    return standardize(read_samples(path))
+
+
+def read_samples(path: Path) -> torch.Tensor:
+    suffix = path.suffix.lower()
     if suffix == ".npy":
         import numpy as np
 

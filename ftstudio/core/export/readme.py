@@ -46,6 +46,12 @@ def readme_text(
             f"{[round(v, 4) for v in prep['mean']]} and std {[round(v, 4) for v in prep['std']]} "
             "(`PREPROCESSING` in `model.py`; `predict.py` applies it).\n"
         )
+    if info.standardize is not None:
+        note += (
+            "\nThe model was trained on standardized features (`data.standardize`): pass raw "
+            "samples through `standardize()` from `model.py` before `model(x)` (`predict.py` and "
+            "`train.py` do; `model.ts`/`model.onnx` take standardized samples too).\n"
+        )
     return f"""# {one_line(name)}: exported from FT Studio
 
 Plain PyTorch that runs without FT Studio: needs `torch`, `safetensors` (and `torchvision` for

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from model import FROZEN, TASK, load_model  # noqa: E402
+from model import FROZEN, TASK, load_model, standardize  # noqa: E402
 
 def is_frozen(name: str) -> bool:
     return any(name == prefix or name.startswith(prefix + ".") for prefix in FROZEN)
@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.manual_seed(args.seed)
     x, y = load_tensors(args.data)
+    x = standardize(x)  # raw features scaled as in FT Studio (no-op without STANDARDIZE)
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(x, y), batch_size=args.batch_size, shuffle=True
     )

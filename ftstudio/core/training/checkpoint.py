@@ -180,3 +180,9 @@ def load_model_state(model: nn.Module, state: dict[str, torch.Tensor], path: str
             "with the project it was trained from, or train this project first."
         )
     model.load_state_dict(state)
+
+
+def saved_standardizer(path: str | Path) -> dict[str, Any]:
+    """The ``data.standardize`` statistics a checkpoint was trained with (``{}``: trained
+    without), for evaluate, resume and export to scale samples exactly as training did."""
+    return load_checkpoint(path).get("standardize") or {}

@@ -51,20 +51,24 @@ def default_run_dir(project: Project) -> Path:
 
 
 def prepare(
-    project: Project, overrides: dict[str, Any] | None = None, ignore_memory_limit: bool = False
+    project: Project,
+    overrides: dict[str, Any] | None = None,
+    ignore_memory_limit: bool = False,
+    standardizer: dict[str, Any] | None = None,
 ) -> tuple[TrainConfig, DataBundle, nn.Module]:
     """Parse the config, load and check the data, then build the model (in that order, so
     data problems are reported before any weights are loaded or steps are taken).
 
     Training that would not fit in the device's free memory is refused before anything big
-    is allocated, unless ``ignore_memory_limit``.
+    is allocated, unless ``ignore_memory_limit``. ``standardizer``: a resumed checkpoint's
+    ``data.standardize`` statistics.
     """
     config = parse_training_config(project.training, overrides)
     device = resolve_device(config.device, dist_info().local_rank)
     if project.input.shape:  # known before the data: refuse before reading it
         check_memory(validate(project, config.batch_size), device, ignore_memory_limit)
     seed_everything(config.seed)
-    data = load_data(project)
+    data = load_data(project, standardizer=standardizer)
     shape = tuple(project.input.shape) if project.input.shape else data.sample_shape
     report = validate(project, config.batch_size, input_shape=shape)
     if report.issue is None and not project.input.shape:
@@ -130,7 +134,8 @@ def train_project(
     try:
         if run_dir is not None and is_main_process():
             run_dir = prepare_run_dir(run_dir, resume, overwrite)
-        config, data, model = prepare(project, overrides, ignore_memory_limit)
+        saved = ckpt.saved_standardizer(resume) if resume is not None else None
+        config, data, model = prepare(project, overrides, ignore_memory_limit, saved)
         if run_dir is None and is_main_process():
             run_dir = default_run_dir(project)
     except Exception as exc:
@@ -168,7 +173,7 @@ def evaluate_project(
     Uses the validation split (or the training data when there is none).
     """
     config = parse_training_config(project.training, {"device": device})
-    data = load_data(project)
+    data = load_data(project, standardizer=ckpt.saved_standardizer(checkpoint))
     shape = tuple(project.input.shape) if project.input.shape else data.sample_shape
     model = build_model(project, input_shape=shape, load_weights=False)
     ckpt.load_model_state(model, ckpt.model_weights(checkpoint), checkpoint)

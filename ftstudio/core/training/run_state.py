@@ -91,6 +91,7 @@ class RunState:
             "bad_epochs": self.bad_epochs,
             "last_row": dict(self.last_row),
             "config": self.config.to_dict(),
+            "standardize": self.data.info.get("standardize"),  # data.standardize's mean/std
         }
 
     def check_weights_finite(self) -> None:
@@ -298,6 +299,7 @@ class RunState:
             "world_size": self.dist.world,
             "time_s": elapsed,
             "run_dir": str(self.run_dir) if self.run_dir else None,
+            "standardize": self.data.info.get("standardize"),
             "checkpoints": {
                 kind: str(self.ckpt_dir / f"{kind}.pt")
                 for kind in ("last", "best")
