@@ -125,10 +125,10 @@ def test_data_source_fields_appear_only_for_their_source(window, tmp_path):
         "digits": {"classes"},
         "synthetic-sequence": {"samples"},
         "image-folder": {"path", "flip", "random_crop"},
-        "csv": {"path", "label_column"},
-        "tensor-file": {"path"},
+        "csv": {"path", "label_column", "standardize"},
+        "tensor-file": {"path", "standardize"},
     }
-    keys = {"classes", "samples", "path", "flip", "random_crop", "label_column"}
+    keys = {"classes", "samples", "path", "flip", "random_crop", "label_column", "standardize"}
     for source, shown in expected.items():
         form.source.activated.emit(form.source.findData(source))
         assert window.doc.project.data["source"] == source
@@ -151,6 +151,7 @@ def test_data_edits_are_checked_and_undoable(make_window, qtbot):
         "classes": "0,2,4",
         "val_fraction": 0.3,
         "seed": 7,
+        "standardize": True,  # the template's: new projects standardize tabular sources
     }
     # a file source asks for its path first; cancelling changes nothing
     window.dialogs.file_choice = None
@@ -160,6 +161,7 @@ def test_data_edits_are_checked_and_undoable(make_window, qtbot):
     form.source.activated.emit(form.source.findData("csv"))
     data = window.doc.project.data
     assert data["source"] == "csv" and data["path"] == "train.csv" and "classes" not in data
+    assert data["standardize"] is True and form.standardize.isChecked()
     enter(qtbot, form.path, "")  # the csv source needs a path: refused
     assert window.doc.project.data["path"] == "train.csv" and form.path.text() == "train.csv"
     assert "needs a path" in window.project_settings.message.text()
