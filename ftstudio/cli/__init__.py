@@ -48,10 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         return open_window(argv)
+    from ftstudio.cli.interrupt import ctrl_c_always_exits
+
     try:  # Ctrl-C while torch is still importing ends quietly too
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        return run_command(args, argv[0])
+        with ctrl_c_always_exits():
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            return run_command(args, argv[0])
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from ftstudio.core import time_limit
 from ftstudio.core.blocks.registry import BlockType, Shape, format_shape
 from ftstudio.core.builder import freeze_units, resolved_params
 from ftstudio.core.data import peek
@@ -172,10 +173,25 @@ def analyze_block(block_type: BlockType, params: dict[str, Any], in_shape: Shape
         if hit is not None:
             _CACHE.move_to_end(key)
             return hit
+    # A block may run user code (a TorchScript file, a custom block's class) that can loop
+    # forever where Ctrl-C cannot reach: analyse it with a time limit.
+    result = time_limit.run_with_time_limit(
+        lambda: _analyze(block_type, params, in_shape),
+        time_limit.user_code_time_limit(),
+        "Its module",
+    )
+    with _CACHE_LOCK:
+        _CACHE[key] = result
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return result
+
+
+def _analyze(block_type: BlockType, params: dict[str, Any], in_shape: Shape) -> BlockAnalysis:
     try:
         with torch.device("meta"):
             module = block_type.make(params, in_shape, load_weights=False)
-        result = _measure(module, in_shape)
+        return _measure(module, in_shape)
     except ShapeMismatch:
         raise
     except Exception as exc:
@@ -183,12 +199,7 @@ def analyze_block(block_type: BlockType, params: dict[str, Any], in_shape: Shape
         # cannot run: a tiny real batch; its error, if any, is the one to show.
         if not isinstance(exc, NotImplementedError) and not block_type.origin:
             raise
-        result = _measure(block_type.make(params, in_shape, load_weights=False), in_shape)
-    with _CACHE_LOCK:
-        _CACHE[key] = result
-        if len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return result
+        return _measure(block_type.make(params, in_shape, load_weights=False), in_shape)
 
 
 def _measure(module: nn.Module, in_shape: Shape) -> BlockAnalysis:
