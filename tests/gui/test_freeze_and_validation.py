@@ -1,5 +1,7 @@
 """Freeze toggles update counts; shape errors mark exactly the failing row; the fix works."""
 
+import html
+
 from PySide6.QtCore import Qt
 
 from ftstudio.core.project import InputSpec, Project, TaskSpec, make_block
@@ -70,11 +72,11 @@ def test_shape_error_marks_exact_row_and_fix_repairs_it(window, settle, qtbot):
     assert not report.ok and report.issue.index == 2
     assert red_rows(window) == [2]
     tooltip = window.model.index(2, COL_OUT).data(Qt.ToolTipRole)
-    assert tooltip == report.issue.message and "(B, 64)" in tooltip
+    assert html.escape(report.issue.message) in tooltip and "(B, 64)" in tooltip
     assert window.model.index(3, COL_STATUS).data() == "…"  # after the error: unknown
     window.stack_view.select_row(2)
     props = window.properties
-    assert props.issue_box.isVisibleTo(props) and props.issue_label.text() == tooltip
+    assert props.issue_box.isVisibleTo(props) and props.issue_label.text() == report.issue.message
     assert props.fix_button.isVisibleTo(props)
     qtbot.mouseClick(props.fix_button, Qt.LeftButton)
     assert window.doc.blocks[2].type == report.issue.fix == "sequence_from_vector"

@@ -39,7 +39,7 @@ def test_reorder_by_drag_moves_the_row(window):
 def test_move_keeps_view_rows_in_sync(window):
     window.stack_view.select_row(0)
     window.move_block(1)
-    assert window.model.index(1, COL_NAME).data() == "Pretrained encoder"
+    assert window.model.index(1, COL_NAME).data() == "Pretrained encoder (token symbols)"
     assert window.stack_view.selected_row() == 1
 
 
