@@ -137,7 +137,9 @@ def test_a_prefixed_file_also_loads_into_the_torchvision_block(tmp_path):
     path = tmp_path / "ddp.pt"
     torch.save({f"module.{k}": v for k, v in resnet18_state().items()}, path)
     params = {"architecture": "resnet18", "weights": "file", "weights_file": str(path)}
-    assert validate(project_with("torchvision_backbone", **params)).ok
+    report = validate(project_with("torchvision_backbone", **params))
+    assert report.ok, report.issue
+    assert "key prefix 'module.' stripped" in report.blocks[0].note
     assert torch.all(build("torchvision_backbone", **params).model.conv1.weight == 0.25)
 
 

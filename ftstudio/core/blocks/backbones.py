@@ -12,7 +12,7 @@ from torch import nn
 from ftstudio.core.blocks import codegen, layers
 from ftstudio.core.blocks.arch_signatures import torchvision_architectures
 from ftstudio.core.blocks.registry import BlockType, Shape, register
-from ftstudio.core.blocks.weight_files import mismatch_remedy
+from ftstudio.core.blocks.weight_files import fit_architecture, inspect_file, mismatch_remedy
 from ftstudio.core.errors import ShapeMismatch, WeightsUnavailableError
 from ftstudio.core.files import require_regular_file
 from ftstudio.core.params import Param
@@ -59,6 +59,20 @@ def architecture_preprocessing(arch: str) -> dict[str, Any] | None:
         "std": list(t.std),
         "source": str(weights),
     }
+
+
+def _torchvision_note(params: dict[str, Any]) -> str:
+    """With a weights file: what was adapted to load it (prefix stripped, head left out)."""
+    path = params.get("weights_file")
+    if params.get("weights") != "file" or not path:
+        return ""
+    info = inspect_file(path)
+    fit = fit_architecture(path, params["architecture"])
+    parts = [f"weights read from the checkpoint's {info.where}"] if info.where else []
+    if fit is not None:
+        parts += [fit.describe()] if fit.describe() else []
+        parts += [f"the file's head ({', '.join(fit.ignored)}) left out"] if fit.ignored else []
+    return "; ".join(parts)
 
 
 def _torchvision_warnings(params: dict[str, Any]) -> list[str]:
@@ -159,6 +173,7 @@ register(
         build=_build_torchvision,
         preprocessing=_torchvision_preprocessing,
         warnings=_torchvision_warnings,
+        note=_torchvision_note,
         code=lambda p, s: codegen.torchvision_backbone(p["architecture"], p["output"]),
     )
 )
