@@ -76,7 +76,7 @@ class Project:
     task: TaskSpec = field(default_factory=TaskSpec)
     data: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
-    custom_blocks: list[dict[str, str]] = field(default_factory=list)
+    custom_blocks: list[dict[str, str]] = field(default_factory=list, compare=False)
     """The blocks files the project's custom blocks came from, as read (``path``, ``sha256``);
     saving writes them afresh from the blocks (:mod:`ftstudio.core.project_code`)."""
     path: Path | None = field(default=None, compare=False, repr=False)

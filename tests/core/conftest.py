@@ -39,10 +39,8 @@ def offline_hub(tmp_path, monkeypatch):
 
 @pytest.fixture
 def custom_blocks():
-    """Loads blocks files for one test and unloads every one afterwards (the registry is
-    process-wide). Returns :func:`ftstudio.core.blocks.custom.load_blocks_file`."""
+    """:func:`ftstudio.core.blocks.custom.load_blocks_file`; whatever a test loads is unloaded
+    after it (``tests/conftest.py``)."""
     from ftstudio.core.blocks import custom
 
-    yield custom.load_blocks_file
-    for record in custom.loaded_files():
-        custom.unload_blocks_file(record.path)
+    return custom.load_blocks_file

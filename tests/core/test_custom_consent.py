@@ -159,3 +159,36 @@ def test_blocks_command_lists_the_user_folder(tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"User blocks folder: {folder} (1 file(s)" in result.stdout
     assert "Custom:" in result.stdout and "Mine [mine.py]: Mine." in result.stdout
+
+
+def test_custom_template_trains_through_the_cli_with_blocks(tmp_path):
+    from ftstudio.core.project_spec import RESOURCES
+
+    example = RESOURCES / "examples" / "custom_blocks.py"
+    template = json.loads((RESOURCES / "templates" / "seed-sequence-custom.ftproj").read_text())
+    ref = template["custom_blocks"][0]
+    assert ref["sha256"] == hashlib.sha256(example.read_bytes()).hexdigest()  # kept in step
+    project = tmp_path / "seq.ftproj"
+    made = cli("new", str(project), "--template", "seed-sequence-custom", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    raw = json.loads(project.read_text())
+    raw["data"]["samples"] = 40
+    project.write_text(json.dumps(raw))
+    trained = cli(
+        "train",
+        str(project),
+        "--blocks",
+        str(example),
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+        "--out",
+        str(tmp_path / "run"),
+        "--quiet",
+        cwd=tmp_path,
+    )
+    assert trained.returncode == 0, trained.stderr
+    assert (tmp_path / "run" / "checkpoints" / "last.pt").is_file()
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["status"] == "finished" and summary["epochs_completed"] == 1

@@ -136,11 +136,6 @@ def _custom_stage_frozen(tmp: Path, project: Project):
     return block
 
 
-@pytest.fixture(autouse=True)
-def _unload_custom_blocks(custom_blocks):
-    yield
-
-
 # Each case gives the frozen backbone block of a project.
 CASES: dict[str, Callable[[Path, Project], object]] = {
     "torchvision": _torchvision,
