@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ftstudio.core import blocks, project_code, tempfiles
+from ftstudio.core import blocks, project_code
 from ftstudio.core.errors import FTStudioError, ProjectFileError
 from ftstudio.core.files import require_regular_file
 from ftstudio.core.project_reader import (
@@ -175,6 +175,5 @@ def save(project: Project, path: str | Path | None = None) -> Path:
     if target.is_symlink():
         target = Path(os.path.realpath(target))
     atomic_write_text(target, dumps(project, target.resolve().parent))
-    tempfiles.remove_stale_temps(target.parent, [target.name])  # left by a killed save
     project.path = target.resolve()
     return target

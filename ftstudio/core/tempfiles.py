@@ -2,7 +2,8 @@
 
 An atomic save writes ``.<name>.<8 random characters>.tmp`` beside ``<name>`` (see
 :func:`prefix` and :data:`SUFFIX`), then renames it over ``<name>``. A process killed in between
-leaves that file; the next save or run in the folder removes it.
+leaves that file; the next save of the same file removes it once it is older than
+:data:`STALE_AFTER_S`, and a run removes those of its run folder when it starts.
 
 The saved file has normal permissions: the mode of the file it replaces, or for a new file the
 mode ``open()`` gives (0666 less the umask), never ``mkstemp``'s 0600.
@@ -15,9 +16,11 @@ import os
 import re
 import secrets
 import stat
+import time
 from pathlib import Path
 
 SUFFIX = ".tmp"
+STALE_AFTER_S = 600.0  # longer than any save takes from its last write to its rename
 _NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
 _NEW_FILE_MODE = 0o666  # what open() asks for; the kernel takes the umask off
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
@@ -76,6 +79,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    # leftovers of earlier saves of this file that were killed half-way
+    remove_stale_temps(path.parent, [path.name], older_than=STALE_AFTER_S)
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -90,21 +95,29 @@ def _chmod(fd: int, path: Path, mode: int) -> None:
         os.chmod(path, mode)
 
 
-def remove_stale_temps(folder: str | Path, names: tuple[str, ...] | list[str]) -> list[Path]:
+def remove_stale_temps(
+    folder: str | Path, names: tuple[str, ...] | list[str], older_than: float = 0.0
+) -> list[Path]:
     """Delete our leftover temporary files of ``names`` in ``folder``; return what was removed.
 
-    Only files matching our own temporary-name pattern are touched, never anything else.
+    Only files matching our own temporary-name pattern are touched, never anything else, and
+    only those last modified more than ``older_than`` seconds ago (so that a save still being
+    written by another process is left alone). A file that cannot be removed is skipped.
     """
     folder = Path(folder)
     removed: list[Path] = []
     if not folder.is_dir():
         return removed
+    now = time.time()
     for name in names:
         for path in folder.glob(f"{glob.escape(prefix(name))}*{SUFFIX}"):
-            if is_temp_of(path.name, name) and path.is_file() and not path.is_symlink():
-                try:
-                    path.unlink()
-                except FileNotFoundError:  # another cleaner got there first
+            if not is_temp_of(path.name, name) or path.is_symlink():
+                continue
+            try:
+                if not path.is_file() or now - path.stat().st_mtime < older_than:
                     continue
-                removed.append(path)
+                path.unlink()
+            except OSError:  # gone already (another cleaner), or not ours to remove
+                continue
+            removed.append(path)
     return removed

@@ -3,6 +3,7 @@ leftover temporary files cleared."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -105,11 +106,20 @@ def test_stale_temporary_files_are_removed_and_only_ours(tmp_path):
     assert prepare_run_dir(run) == run  # only leftovers of ours: an empty run folder
 
 
-def test_project_save_removes_a_killed_save_leftover(tiny, tmp_path):
+def test_a_save_removes_old_leftovers_of_that_file_and_keeps_a_fresh_one(tiny, tmp_path):
+    """A killed save's temporary file goes at the next save of the same file; one written
+    in the last minutes may be another process's save in progress and stays."""
     stale = tmp_path / ".tiny.ftproj.k1ll3d00.tmp"
-    stale.write_text("half")
+    fresh = tmp_path / ".tiny.ftproj.wr1t1ng0.tmp"
+    other = tmp_path / ".other.ftproj.k1ll3d00.tmp"
+    for path in (stale, fresh, other):
+        path.write_text("half")
+    hour_ago = time.time() - 3600
+    for path in (stale, other):
+        os.utime(path, (hour_ago, hour_ago))
     project_io.save(tiny)
     assert not stale.exists()
+    assert fresh.exists() and other.exists()
 
 
 def test_cli_refuses_a_used_out_folder_in_one_line(tiny, tmp_path, capsys):
