@@ -14,7 +14,7 @@ from ftstudio.core.templates import DEFAULT_TEMPLATE, load_template
 from ftstudio.gui.qt_commands import QtInsertBlock, QtSetProjectField
 from ftstudio.gui.recovery import RecoveryFile
 
-WEIGHT_SUFFIXES = (".pt", ".pth", ".safetensors")
+WEIGHT_SUFFIXES = (".pt", ".pth", ".safetensors", ".ckpt", ".bin")
 MAX_RECENT = 8
 AUTOSAVE_MS = 3000
 
@@ -156,7 +156,7 @@ class QtProjectFiles:
             else:
                 self.dialogs.show_error(
                     "Cannot use this file",
-                    f"{path.name}: drop a .ftproj project, a .pt/.pth/.safetensors weights "
+                    f"{path.name}: drop a .ftproj project, a .pt/.pth/.ckpt/.bin/.safetensors weights "
                     "file, or a folder of images (one sub-folder per class).",
                 )
 

@@ -169,12 +169,16 @@ def test_layout_and_recent_files_persist(make_window, tmp_path):
     assert second.files.recent()[0] == str(path.resolve())
 
 
-def test_a_dropped_state_dict_is_recognised_not_made_torchscript(window, settle, tmp_path):
+@pytest.mark.parametrize("name", ["resnet18_finetuned.pth", "lightning.ckpt"])
+def test_a_dropped_state_dict_is_recognised_not_made_torchscript(window, settle, tmp_path, name):
     import torch
     import torchvision
 
-    weights = tmp_path / "resnet18_finetuned.pth"
-    torch.save(torchvision.models.resnet18(weights=None, num_classes=10).state_dict(), weights)
+    weights = tmp_path / name
+    state = torchvision.models.resnet18(weights=None, num_classes=10).state_dict()
+    if name.endswith(".ckpt"):  # a Lightning checkpoint
+        state = {"epoch": 1, "state_dict": {f"model.{k}": v for k, v in state.items()}}
+    torch.save(state, weights)
     window.doc.project.input.shape = (3, 64, 64)
     window.files.drop_paths([str(weights)])
     spec = window.doc.blocks[0]
