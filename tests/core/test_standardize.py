@@ -20,7 +20,7 @@ from ftstudio.core.data.scaling import apply
 from ftstudio.core.errors import DataError
 from ftstudio.core.training import evaluate_project, load_checkpoint
 
-TRAINING = {"epochs": 8, "batch_size": 16, "lr": 0.01, "schedule": "none"}
+TRAINING = {"epochs": 4, "batch_size": 16, "lr": 0.01, "schedule": "none"}
 
 
 def _write_wine(path, rows=None):
