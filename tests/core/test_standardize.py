@@ -166,3 +166,32 @@ def test_new_projects_standardize_and_old_ones_keep_their_behaviour(tmp_path):
     path = tmp_path / "new.ftproj"
     assert main(["new", "--template", "digits-transfer", str(path)]) == 0
     assert project_io.load(path).data["standardize"] is True
+
+
+def test_train_prints_the_scale_warning(tmp_path, capsys):
+    path = _wine_project(tmp_path, False)
+    run = tmp_path / "run"
+    assert main(["train", str(path), "--out", str(run), "--quiet", "--epochs", "1"]) == 0
+    assert "feature scales differ" in capsys.readouterr().err
+
+
+def test_tensor_files_standardize_too_and_warn_when_off(tmp_path):
+    import numpy as np
+
+    gen = np.random.default_rng(0)
+    x = gen.normal(size=(60, 3)) * np.array([1.0, 100.0, 10000.0])
+    np.savez(tmp_path / "t.npz", X=x.astype(np.float32), y=(x[:, 0] > 0).astype(np.int64))
+    for flag in (True, False):
+        path = write_project(
+            tmp_path / f"t-{flag}.ftproj",
+            mlp_classifier(2),
+            [3],
+            {"kind": "classification", "num_classes": 2},
+            {"source": "tensor-file", "path": "t.npz", "standardize": flag},
+        )
+        bundle = load_data(project_io.load(path))
+        train_x = bundle.train.tensors[0]
+        scaled = torch.allclose(train_x.std(0, unbiased=False), torch.ones(3), atol=1e-4)
+        assert scaled is flag and ("standardize" in bundle.info) is flag
+        warned = any("feature 2" in w and "feature 0" in w for w in bundle.warnings)
+        assert warned is not flag

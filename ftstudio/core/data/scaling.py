@@ -26,7 +26,7 @@ MIN_STD = 1e-12  # a constant feature is centred, not divided by zero
 
 
 def applies(config: DataConfig, x: torch.Tensor) -> bool:
-    """Standardisation is for real-valued features of the tabular sources (never token ids)."""
+    """Standardisation is for real-valued features of the tabular sources."""
     return config.source in SOURCES and x.is_floating_point()
 
 
