@@ -106,3 +106,18 @@ def torchvision_url() -> str:
     import torchvision
 
     return torchvision.models.ResNet18_Weights.DEFAULT.url
+
+
+def test_exported_scripts_refuse_a_pickle_in_their_own_words(tmp_path, pickled):
+    from export_helpers import run_script
+
+    from ftstudio.core.export import export_project
+    from ftstudio.core.templates import load_template
+
+    out = tmp_path / "out"
+    export_project(load_template("seed-sequence"), out)
+    for script in ("predict.py", "train.py"):
+        result = run_script(out, script, str(pickled))
+        assert result.returncode != 0
+        assert "never unpickles code" in result.stderr
+        assert_no_advice(result.stderr)

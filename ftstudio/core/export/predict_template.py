@@ -102,6 +102,19 @@ def read(path: Path) -> torch.Tensor:
     return standardize(read_samples(path))
 
 
+def load_tensors_only(path: Path):
+    """``torch.load`` that reads tensors only; a file holding code is an error, not a risk."""
+    import pickle
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        sys.exit(
+            f"error: {path} holds Python objects besides tensors, and this script never "
+            "unpickles code; save plain tensors (torch.save(tensor, path)) or a .npy file"
+        )
+
+
 def read_samples(path: Path) -> torch.Tensor:
     suffix = path.suffix.lower()
     if suffix == ".npy":
@@ -114,7 +127,7 @@ def read_samples(path: Path) -> torch.Tensor:
         with np.load(path, allow_pickle=False) as data:
             return as_batch(torch.from_numpy(data["X"]), str(path))
     if suffix in (".pt", ".pth"):
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        data = load_tensors_only(path)
         return as_batch(data["X"] if isinstance(data, dict) else data, str(path))
     if suffix == ".csv":
         return as_batch(read_csv(path), str(path))

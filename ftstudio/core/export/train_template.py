@@ -58,7 +58,15 @@ def load_tensors(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
 
         with np.load(path, allow_pickle=False) as data:
             return torch.from_numpy(data["X"]).float(), torch.from_numpy(data["y"])
-    data = torch.load(path, map_location="cpu", weights_only=True)
+    import pickle
+
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        sys.exit(
+            f"error: {path} holds Python objects besides tensors, and this script never "
+            "unpickles code; save {{'X': tensor, 'y': tensor}} with torch.save, or a .npz file"
+        )
     return torch.as_tensor(data["X"]).float(), torch.as_tensor(data["y"])
 
 
