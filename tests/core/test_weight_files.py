@@ -333,3 +333,26 @@ def test_the_project_preprocessing_stays_available(tmp_path):
     project = _image_project(tmp_path, path, preprocessing="project")
     assert validate(project).blocks[0].note.endswith("mean = std = 0.5")
     assert load_data(project).info["preprocessing"]["mean"] == pytest.approx([0.5] * 3)
+
+
+def test_with_another_torchvision_version_the_guess_stays_fast_and_is_confirmed(
+    tmp_path, monkeypatch
+):
+    from ftstudio.core.blocks import arch_signatures, weight_files
+
+    path = tmp_path / "resnet18.pth"
+    torch.save(resnet18_state(), path)
+    arch_signatures.signature.cache_clear()
+    weight_files.clear_cache()
+    monkeypatch.setattr(torchvision, "__version__", "0.0.0-other")
+    built = []
+    real = torchvision.models.get_model
+    monkeypatch.setattr(
+        torchvision.models, "get_model", lambda arch, **kw: built.append(arch) or real(arch, **kw)
+    )
+    try:
+        assert weight_files.guess_architecture(path).arch == "resnet18"
+        assert built == ["resnet18"]  # ranked with the shipped signatures, one confirmed
+    finally:
+        arch_signatures.signature.cache_clear()
+        weight_files.clear_cache()

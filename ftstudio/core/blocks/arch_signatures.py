@@ -3,8 +3,8 @@
 Building 76 torchvision models takes tens of seconds even without their weights, so the
 names and shapes ship in ``resources/torchvision_signatures.json.gz``, written by
 ``scripts/make_torchvision_signatures.py`` for the torchvision version it names. With another
-torchvision version, an architecture's signature is built on the meta device when first
-asked for (architectures that cannot be built there are then left out of the guess).
+torchvision version they still rank the candidates, and the one picked is confirmed against
+its signature built on the meta device (all are built only if that fails).
 """
 
 from __future__ import annotations
@@ -50,16 +50,28 @@ class Signature:
 
 
 @cache
-def _shipped() -> dict[str, Signature]:
+def _shipped_file() -> tuple[str, dict[str, Signature]]:
+    """The shipped signatures and the torchvision version they were written for."""
     if not SIGNATURES_FILE.is_file():
-        return {}
+        return "", {}
     raw = json.loads(gzip.decompress(SIGNATURES_FILE.read_bytes()))
-    if raw.get("torchvision") != torchvision.__version__:
-        return {}
-    return {
+    return raw.get("torchvision", ""), {
         arch: Signature(arch, {k: tuple(s) for k, s in entry["keys"].items()}, entry["head"])
         for arch, entry in raw["architectures"].items()
     }
+
+
+def _shipped() -> dict[str, Signature]:
+    """The shipped signatures when they are for this torchvision version, else none."""
+    version, signatures = _shipped_file()
+    return signatures if version == torchvision.__version__ else {}
+
+
+def candidate_signature(arch: str) -> Signature | None:
+    """A quick signature for ranking candidates: the shipped one, even for another
+    torchvision version (architectures rarely change names or shapes), else :func:`signature`.
+    A guess made from it is confirmed with :func:`signature`."""
+    return _shipped_file()[1].get(arch) or signature(arch)
 
 
 @cache

@@ -13,7 +13,12 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ftstudio.core.blocks.arch_signatures import Signature, signature, torchvision_architectures
+from ftstudio.core.blocks.arch_signatures import (
+    Signature,
+    candidate_signature,
+    signature,
+    torchvision_architectures,
+)
 from ftstudio.core.errors import WeightsUnavailableError
 from ftstudio.core.state_dicts import KeyFit, fit_keys, shapes_of
 from ftstudio.core.weights import is_torchscript, read_state_dict
@@ -104,16 +109,28 @@ def _guess(path: str | Path) -> Guess:
     info = inspect_file(path)
     if info.kind != "state_dict":
         return Guess(None, None, ())
-    fits = []
-    for arch in torchvision_architectures():
-        fit = fit_architecture(path, arch)
-        if fit is not None:
-            fits.append((arch, fit))
-    fits.sort(key=lambda item: (-item[1].score, item[0]))
+    fits = _ranked(info, candidate_signature)
+    if fits and fits[0][1].ok:
+        confirmed = fit_architecture(path, fits[0][0])
+        if confirmed is not None and confirmed.ok:
+            return Guess(fits[0][0], confirmed, tuple(fits[:CANDIDATES_SHOWN]))
+        # this torchvision changed that architecture since the signatures were written
+        fits = _ranked(info, signature)
     best = fits[0] if fits and fits[0][1].ok else None
     return Guess(
         best[0] if best else None, best[1] if best else None, tuple(fits[:CANDIDATES_SHOWN])
     )
+
+
+def _ranked(info: FileInfo, signature_for) -> list[tuple[str, KeyFit]]:
+    """Every architecture's fit to the file, best first."""
+    fits = []
+    for arch in torchvision_architectures():
+        sig = signature_for(arch)
+        if sig is not None:
+            fits.append((arch, _fit(info, sig)))
+    fits.sort(key=lambda item: (-item[1].score, item[0]))
+    return fits
 
 
 def resolve_architecture(path: str, arch: str) -> str:
