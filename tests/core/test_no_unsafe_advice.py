@@ -121,3 +121,22 @@ def test_exported_scripts_refuse_a_pickle_in_their_own_words(tmp_path, pickled):
         assert result.returncode != 0
         assert "never unpickles code" in result.stderr
         assert_no_advice(result.stderr)
+
+
+def test_exported_load_model_refuses_a_pickle_in_its_own_words(tmp_path, pickled):
+    from export_helpers import BLOCKER, _env
+
+    from ftstudio.core.export import export_project
+    from ftstudio.core.templates import load_template
+
+    out = tmp_path / "out"
+    export_project(load_template("seed-sequence"), out)
+    code = BLOCKER + f"\nimport model\nmodel.load_model({str(pickled)!r})\n"
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=out, env=_env(), capture_output=True, text=True
+    )
+    assert result.returncode != 0 and "load_model reads weights only" in result.stderr
+    assert not any(word in result.stderr for word in ADVICE)

@@ -147,7 +147,15 @@ def load_model(weights: str | Path = {literal(default)}, device: str = "cpu") ->
 
         state = load_file(str(path))
     else:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        import pickle
+
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError:
+            raise ValueError(
+                f"{{path}} holds Python objects besides tensors; load_model reads weights only "
+                "(a state dict saved with torch.save(model.state_dict(), path), or .safetensors)"
+            ) from None
     model = build_model()
     model.load_state_dict(state)
     return model.to(device).eval()
