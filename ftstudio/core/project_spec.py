@@ -13,6 +13,7 @@ from typing import Any
 
 from ftstudio.core import blocks
 from ftstudio.core.errors import FTStudioError, ProjectFileError
+from ftstudio.core.resources import RESOURCES
 
 TASK_KINDS = ("classification", "token_classification", "regression")
 
@@ -111,9 +112,6 @@ class Project:
         if not path.is_absolute() and self.path is not None:
             path = self.path.parent / path
         return str(path)
-
-
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
 
 def resource_path(value: str) -> Path:

@@ -1,12 +1,19 @@
-"""Starter projects shipped in ``ftstudio/resources/templates``."""
+"""Starter projects shipped in ``ftstudio/resources/templates``.
+
+Listing them imports nothing heavy (``ftstudio new --help`` stays quick); reading one loads the
+project module, and with it the block catalog and torch.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ftstudio.core import project as project_io
 from ftstudio.core.errors import FTStudioError
-from ftstudio.core.project import RESOURCES, Project
+from ftstudio.core.resources import RESOURCES
+
+if TYPE_CHECKING:
+    from ftstudio.core.project import Project
 
 TEMPLATES = RESOURCES / "templates"
 DEFAULT_TEMPLATE = "digits-transfer"
@@ -18,6 +25,8 @@ def list_templates() -> list[str]:
 
 def load_template(name: str) -> Project:
     """A fresh, unsaved copy of template ``name``."""
+    from ftstudio.core import project as project_io
+
     path = TEMPLATES / f"{name}.ftproj"
     if not path.is_file():
         raise FTStudioError(
@@ -30,6 +39,8 @@ def load_template(name: str) -> Project:
 
 def create_from_template(name: str, path: str | Path, overwrite: bool = False) -> Project:
     """Write template ``name`` to ``path`` and return it; refuse to overwrite by default."""
+    from ftstudio.core import project as project_io
+
     path = Path(path)
     if path.suffix != project_io.SUFFIX:
         path = path.with_suffix(project_io.SUFFIX)
