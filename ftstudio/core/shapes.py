@@ -151,7 +151,7 @@ class ValidationReport:
 
 # ---------------------------------------------------------------- one block
 
-_CACHE: OrderedDict[tuple, BlockAnalysis] = OrderedDict()
+_CACHE: OrderedDict[tuple, BlockAnalysis | Exception] = OrderedDict()
 _CACHE_SIZE = 512
 _CACHE_LOCK = threading.Lock()  # the GUI validates on one thread while training builds on another
 
@@ -172,18 +172,25 @@ def analyze_block(block_type: BlockType, params: dict[str, Any], in_shape: Shape
         hit = _CACHE.get(key)
         if hit is not None:
             _CACHE.move_to_end(key)
+            if isinstance(hit, time_limit.TimeLimitError):
+                raise hit  # not run again (and left looping) after every edit
             return hit
     # A block may run user code (a TorchScript file, a custom block's class) that can loop
     # forever where Ctrl-C cannot reach: analyse it with a time limit.
-    result = time_limit.run_with_time_limit(
-        lambda: _analyze(block_type, params, in_shape),
-        time_limit.user_code_time_limit(),
-        "Its module",
-    )
+    try:
+        result = time_limit.run_with_time_limit(
+            lambda: _analyze(block_type, params, in_shape),
+            time_limit.user_code_time_limit(),
+            "Its module",
+        )
+    except time_limit.TimeLimitError as exc:
+        result = exc
     with _CACHE_LOCK:
         _CACHE[key] = result
         if len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
+    if isinstance(result, time_limit.TimeLimitError):
+        raise result
     return result
 
 

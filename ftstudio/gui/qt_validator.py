@@ -14,6 +14,7 @@ from ftstudio.core.data.peek import cheap_to_peek
 from ftstudio.core.project import Project
 from ftstudio.core.shapes import ValidationReport, validate
 from ftstudio.core.text import cut_message
+from ftstudio.core.time_limit import CancelToken, cancellable
 
 DEBOUNCE_MS = 15
 DEFAULT_BATCH = 32
@@ -33,10 +34,15 @@ def batch_size_of(project: Project) -> int:
 class _QtValidationWorker(QObject):
     done = Signal(int, object)
 
-    @Slot(int, object)
-    def run(self, generation: int, project: Project) -> None:
+    @Slot(int, object, object)
+    def run(self, generation: int, project: Project, token: CancelToken) -> None:
+        if token.cancelled:  # a newer request is queued behind this one
+            return
         try:
-            report = validate(project, batch_size_of(project), check_data=cheap_to_peek(project))
+            with cancellable(token):
+                report = validate(
+                    project, batch_size_of(project), check_data=cheap_to_peek(project)
+                )
         except Exception as exc:  # noqa: BLE001 - shown to the user, never crashes the window
             report = exc
         self.done.emit(generation, report)
@@ -47,7 +53,7 @@ class QtValidator(QObject):
 
     reportReady = Signal(object)
     failed = Signal(str)
-    _request = Signal(int, object)
+    _request = Signal(int, object, object)
 
     def __init__(self, project_getter, parent: QObject | None = None):
         super().__init__(parent)
@@ -59,6 +65,7 @@ class QtValidator(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self._start)
+        self._token = CancelToken()  # the running request's: a newer one abandons it
         self._thread = QThread()
         self._thread.setObjectName("ftstudio-validation")
         self._worker = _QtValidationWorker()
@@ -79,7 +86,9 @@ class QtValidator(QObject):
         except Exception as exc:  # noqa: BLE001 - shown in the status bar, never left hanging
             self._finished(self._generation, exc)
             return
-        self._request.emit(self._generation, snapshot)
+        self._token.cancel()  # a stuck older validation is abandoned, not waited for
+        self._token = CancelToken()
+        self._request.emit(self._generation, snapshot, self._token)
 
     @Slot(int, object)
     def _finished(self, generation: int, report) -> None:
@@ -100,6 +109,7 @@ class QtValidator(QObject):
     def shutdown(self) -> None:
         """Stop the timer and the worker thread; safe to call twice."""
         self._timer.stop()
+        self._token.cancel()  # closing never waits for a stuck validation
         if self._thread.isRunning():
             self._thread.quit()
             self._thread.wait()

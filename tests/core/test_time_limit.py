@@ -137,3 +137,39 @@ def test_ctrl_c_ends_the_cli_even_inside_native_code(tmp_path):
             child.kill()
             child.wait()
     assert child.returncode == 130 and "interrupted" in err and "Traceback" not in err
+
+
+def test_a_cancelled_token_abandons_the_wait_at_once():
+    import threading
+
+    from ftstudio.core.time_limit import Cancelled, CancelToken, cancellable
+
+    release, started = threading.Event(), threading.Event()
+
+    def blocked():
+        started.set()
+        release.wait()
+        return "late"
+
+    token = CancelToken()
+    threading.Thread(target=lambda: (started.wait(), token.cancel()), daemon=True).start()
+    try:
+        with cancellable(token), pytest.raises(Cancelled):
+            run_with_time_limit(blocked, 600, "Blocked code")
+    finally:
+        release.set()  # let the abandoned thread end
+    assert run_with_time_limit(lambda: "fine", 600, "x") == "fine"  # no token: unaffected
+
+
+def test_a_timed_out_block_is_not_run_again_until_its_file_changes(tmp_path, monkeypatch):
+    from ftstudio.core import shapes
+
+    monkeypatch.setenv("FTSTUDIO_USER_CODE_TIME_LIMIT_S", "0.2")
+    project = project_io.load(loop_project(tmp_path, SlowLoop()))
+    calls = []
+    real = shapes._analyze
+    monkeypatch.setattr(shapes, "_analyze", lambda *a: calls.append(1) or real(*a))
+    first = validate(project)
+    second = validate(project)
+    assert not first.ok and not second.ok and "did not finish" in second.issue.message
+    assert len(calls) == 1  # the looping module was started once, not once per validation

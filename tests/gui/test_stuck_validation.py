@@ -39,3 +39,29 @@ def test_a_stuck_validation_is_reported_and_the_window_stays_usable(
     settle(window)
     assert window.doc.blocks[1].name == "still editable"
     assert window.validator.report is not report  # validated again after the edit
+
+
+def test_closing_never_waits_for_a_stuck_validation(make_window, monkeypatch, qtbot):
+    import threading
+
+    from ftstudio.core import shapes
+
+    window = make_window("digits-transfer")
+    monkeypatch.setenv("FTSTUDIO_USER_CODE_TIME_LIMIT_S", "600")
+    release, started = threading.Event(), threading.Event()
+    real = shapes._analyze
+
+    def stuck(*args):
+        started.set()
+        release.wait()  # a block whose code never returns (until the test lets it)
+        return real(*args)
+
+    monkeypatch.setattr(shapes, "_analyze", stuck)
+    shapes._CACHE.clear()
+    window.validator.request()
+    qtbot.waitUntil(started.is_set, timeout=20000)
+    try:
+        window.validator.shutdown()  # returns although the block is still running
+        assert not window.validator._thread.isRunning()
+    finally:
+        release.set()
