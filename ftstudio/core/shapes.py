@@ -162,7 +162,13 @@ def _cache_key(block_type: BlockType, params: dict[str, Any], in_shape: Shape) -
         value = params.get(p.name)
         if p.kind == "path" and value and os.path.exists(value):
             stamps.append(os.stat(value).st_mtime_ns)
-    return block_type.name, json.dumps(params, sort_keys=True), tuple(in_shape), tuple(stamps)
+    return (
+        block_type.name,
+        block_type.version,
+        json.dumps(params, sort_keys=True),
+        tuple(in_shape),
+        tuple(stamps),
+    )
 
 
 def analyze_block(block_type: BlockType, params: dict[str, Any], in_shape: Shape) -> BlockAnalysis:

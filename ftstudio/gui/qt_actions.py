@@ -29,6 +29,19 @@ def build_actions(window) -> dict[str, QAction]:
         "save": _action(window, "&Save", files.save, QKeySequence.Save, sp.SP_DialogSaveButton),
         "save_as": _action(window, "Save &As…", files.save_as, QKeySequence.SaveAs),
         "quit": _action(window, "&Quit", window.close, QKeySequence.Quit),
+        "import_blocks": _action(
+            window,
+            "&Import custom blocks…",
+            window.custom.import_file,
+            tip="Load a Python file whose nn.Module classes become blocks (its code runs)",
+        ),
+        "reload_blocks": _action(
+            window,
+            "&Reload custom blocks",
+            window.custom.reload,
+            "Ctrl+R",
+            tip="Run the imported blocks files again after editing them",
+        ),
         "delete": _action(
             window, "&Delete block", window.delete_block, QKeySequence.Delete, sp.SP_TrashIcon
         ),
@@ -65,6 +78,8 @@ def build_actions(window) -> dict[str, QAction]:
     window.recent_menu = recent
     file_menu.addMenu(recent)
     file_menu.addActions([a["save"], a["save_as"]])
+    file_menu.addSeparator()
+    file_menu.addActions([a["import_blocks"], a["reload_blocks"]])
     file_menu.addSeparator()
     file_menu.addAction(a["export"])
     file_menu.addSeparator()

@@ -51,6 +51,25 @@ class QtDialogs:
         path, _ = QFileDialog.getOpenFileName(self.parent, title)
         return path or None
 
+    def choose_blocks_file(self) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.parent, "Import custom blocks", "", "Python files (*.py)"
+        )
+        return path or None
+
+    def ask_run_code(self, message: str) -> bool:
+        """Run a project's custom code? ``message`` names the file and its hash state.
+        Default: No."""
+        answer = ask(
+            self.parent,
+            QMessageBox.Warning,
+            "Run custom code?",
+            f"{message}\n\nRun this Python code? Only say yes if you trust it.",
+            QMessageBox.Yes | QMessageBox.No,
+            QMessageBox.No,
+        )
+        return answer == QMessageBox.Yes
+
     def choose_folder(self, title: str) -> str | None:
         path = QFileDialog.getExistingDirectory(self.parent, title)
         return path or None

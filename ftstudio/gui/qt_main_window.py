@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QScrollArea, QToo
 from ftstudio.core.project import Project
 from ftstudio.gui.qt_actions import build_actions
 from ftstudio.gui.qt_commands import QtInsertBlock, QtMoveBlock, QtRemoveBlock
+from ftstudio.gui.qt_custom_blocks import QtCustomBlocks
 from ftstudio.gui.qt_dialogs import QtDialogs
 from ftstudio.gui.qt_export import QtExporter
 from ftstudio.gui.qt_icons import app_icon
@@ -55,6 +56,7 @@ class QtMainWindow(QMainWindow):
 
     def _setup(self, recovery_dir: str | Path | None) -> None:
         self.files = QtProjectFiles(self, self.settings, recovery_dir)
+        self.custom = QtCustomBlocks(self)
         self._build_widgets()
         self.actions = build_actions(self)
         self._add_dock_toggles()
@@ -246,3 +248,4 @@ class QtMainWindow(QMainWindow):
         self.exporter.shutdown()
         self.validator.shutdown()
         self.files.shutdown()
+        self.custom.shutdown()

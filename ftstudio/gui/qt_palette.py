@@ -5,11 +5,22 @@ Items drag as block-type mime data; Enter or a double-click asks to append the t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QLineEdit,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ftstudio.core import blocks
+from ftstudio.core.blocks import custom
+from ftstudio.core.blocks.registry import CUSTOM_CATEGORY
 from ftstudio.gui import qt_stack_mime as mime
 from ftstudio.gui.qt_icons import category_icon
 
@@ -21,14 +32,25 @@ class QtPaletteModel(QStandardItemModel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Rebuild from the catalog (custom blocks come and go)."""
+        self.clear()
         for category, types in blocks.by_category().items():
             group = QStandardItem(category)
             group.setFlags(Qt.ItemIsEnabled)
             group.setIcon(category_icon(category))
+            if category == CUSTOM_CATEGORY:
+                group.setToolTip(f"Your blocks folder: {custom.user_blocks_dir()}")
             for block_type in types:
-                item = QStandardItem(block_type.title)
+                origin = Path(block_type.origin).name if block_type.origin else ""
+                item = QStandardItem(
+                    f"{block_type.title} ({origin})" if origin else block_type.title
+                )
                 item.setData(block_type.name, TYPE_ROLE)
-                item.setToolTip(f"<b>{block_type.title}</b><br>{block_type.description}")
+                where = f"<br><i>from {block_type.origin}</i>" if origin else ""
+                item.setToolTip(f"<b>{block_type.title}</b><br>{block_type.description}{where}")
                 item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
                 group.appendRow(item)
             self.appendRow(group)
@@ -93,6 +115,15 @@ class QtPalette(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.filter)
         layout.addWidget(self.view)
+        self.folder_label = QLabel(f"Your blocks folder: {custom.user_blocks_dir()}")
+        self.folder_label.setWordWrap(True)
+        self.folder_label.setToolTip("Every *.py file there is loaded as custom blocks at start")
+        layout.addWidget(self.folder_label)
+
+    def refresh(self) -> None:
+        """The catalog changed (custom blocks imported or reloaded)."""
+        self.model.refresh()
+        self.view.expandAll()
 
     def _filter(self, text: str) -> None:
         self.proxy.setFilterFixedString(text)

@@ -10,6 +10,7 @@ from PySide6.QtCore import QSettings, QStandardPaths, QTimer
 from ftstudio.core import project as project_io
 from ftstudio.core.errors import FTStudioError, ProjectFileError
 from ftstudio.core.project import Project, make_block
+from ftstudio.core.project_code import CustomCodeConsentError
 from ftstudio.core.templates import DEFAULT_TEMPLATE, load_template
 from ftstudio.gui.qt_commands import QtInsertBlock, QtSetProjectField
 from ftstudio.gui.recovery import RecoveryFile
@@ -87,7 +88,7 @@ class QtProjectFiles:
         if not path:
             return False
         try:
-            project = project_io.load(path)
+            project = self._load_with_consent(path)
         except ProjectFileError as exc:  # the open project stays as it was
             self.dialogs.show_error("Cannot open project", str(exc))
             return False
@@ -97,6 +98,18 @@ class QtProjectFiles:
         self.recovery.clear()
         self.add_recent(str(project.path))
         return True
+
+    def _load_with_consent(self, path: str) -> Project:
+        """The project; its custom code runs only after the user agrees (declined: the
+        :class:`CustomCodeConsentError` naming the file)."""
+        try:
+            return project_io.load(path, trust=False)
+        except CustomCodeConsentError as exc:
+            if not self.window.custom.ask_consent(str(exc)):
+                raise
+        project = project_io.load(path, trust=True)
+        self.window.custom.changed()
+        return project
 
     def save(self) -> bool:
         if self.doc.project.path is None:
@@ -148,6 +161,8 @@ class QtProjectFiles:
                 )
             elif path.suffix == project_io.SUFFIX:
                 self.open(str(path))
+            elif path.suffix == ".py":
+                self.window.custom.import_file(str(path))
             elif path.suffix in WEIGHT_SUFFIXES:
                 spec = make_block("backbone_from_file", self.doc.project, path=str(path))
                 self.window.undo.push(
@@ -156,7 +171,7 @@ class QtProjectFiles:
             else:
                 self.dialogs.show_error(
                     "Cannot use this file",
-                    f"{path.name}: drop a .ftproj project, a .pt/.pth/.ckpt/.bin/.safetensors weights "
+                    f"{path.name}: drop a .ftproj project, a .py blocks file, a .pt/.pth/.ckpt/.bin/.safetensors weights "
                     "file, or a folder of images (one sub-folder per class).",
                 )
 

@@ -46,6 +46,7 @@ def temporary_settings(tmp_path, monkeypatch):
     QSettings.setDefaultFormat(QSettings.IniFormat)
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
     monkeypatch.setenv("FTSTUDIO_RECOVERY_DIR", str(tmp_path / "recovery"))
+    monkeypatch.setenv("FTSTUDIO_BLOCKS_DIR", str(tmp_path / "user_blocks"))
     yield
 
 
@@ -57,6 +58,7 @@ class FakeDialogs:
         self.open_path: str | None = None
         self.save_path: str | None = None
         self.recovery_answer = True
+        self.run_code_answer = False
         self.memory_answer = False
         self.file_choice: str | None = None
         self.folder_choice: str | None = None
@@ -85,6 +87,14 @@ class FakeDialogs:
     def choose_file(self, title):
         self.asked.append("file")
         return self.file_choice
+
+    def choose_blocks_file(self):
+        self.asked.append("blocks_file")
+        return self.file_choice
+
+    def ask_run_code(self, message):
+        self.asked.append(("run_code", message))
+        return self.run_code_answer
 
     def choose_folder(self, title):
         self.asked.append("folder")

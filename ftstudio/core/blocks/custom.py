@@ -123,7 +123,7 @@ def load_blocks_file(path: str | os.PathLike) -> BlocksFile:
         return previous
     module = _run(path, sha)
     try:
-        new_types = [_block_type(cls, path) for cls in _classes(module, path)]
+        new_types = [_block_type(cls, path, sha) for cls in _classes(module, path)]
         taken = {t.name for t in registry.all_types()} - set(
             previous.type_names if previous else ()
         )
@@ -213,7 +213,7 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
-def _block_type(cls: type, path: Path) -> registry.BlockType:
+def _block_type(cls: type, path: Path, sha: str) -> registry.BlockType:
     try:
         sig = read_signature(cls)
     except SignatureProblem as exc:
@@ -232,6 +232,7 @@ def _block_type(cls: type, path: Path) -> registry.BlockType:
             f"{export_module_name(path)}.{cls.__name__}", **_kwargs(sig, p, s, for_code=True)
         ),
         origin=str(path),
+        version=sha,
         locate=lambda exc: place_in(exc, path) or place_of(cls.forward, path),
     )
 

@@ -79,6 +79,7 @@ class BlockType:
     warnings: Callable[[dict[str, Any]], list[str]] | None = None
     note: Callable[[dict[str, Any]], str] | None = None
     origin: str = ""
+    version: str = ""  # a custom type's file content (SHA-256): a reload invalidates caches
     locate: Callable[[BaseException], str] | None = None
 
     def __post_init__(self) -> None:
