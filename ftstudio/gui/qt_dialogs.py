@@ -107,13 +107,15 @@ class QtDialogs:
         finally:
             dialog.deleteLater()
 
-    def ask_overwrite(self, folder: str) -> bool:
+    def ask_overwrite(self, folder: str, reason: str | None = None) -> bool:
+        why = reason or f"“{folder}” is not empty and is not an earlier FT Studio export."
         answer = ask(
             self.parent,
             QMessageBox.Question,
             "Write into this folder?",
-            f"“{folder}” is not empty and is not an earlier FT Studio export. Write the export "
-            "into it anyway? Files with the same names are replaced; other files stay.",
+            f"{why}\n\nWrite the export into “{folder}” anyway? Files with the names the export "
+            "writes are replaced, and FT Studio's own unchanged files from an earlier export "
+            "that this one no longer writes are removed; other files stay.",
             QMessageBox.Yes | QMessageBox.No,
             QMessageBox.No,
         )

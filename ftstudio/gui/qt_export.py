@@ -154,7 +154,7 @@ class QtExporter(QObject):
         overwrite = False
         refusal = foreign_folder_message(request.out_dir)
         if refusal is not None:
-            if not self.window.dialogs.ask_overwrite(str(request.out_dir)):
+            if not self.window.dialogs.ask_overwrite(str(request.out_dir), refusal):
                 self._failed(refusal)
                 return False
             overwrite = True

@@ -68,6 +68,7 @@ class FakeDialogs:
         self.export_answer = None
         self.export_options = None  # the ExportOptions last offered
         self.overwrite_answer = False
+        self.overwrite_reasons: list = []
         self.export_results: list = []
 
     def ask_save_changes(self, name):
@@ -114,8 +115,9 @@ class FakeDialogs:
         answer = self.export_answer
         return answer(options) if callable(answer) else answer
 
-    def ask_overwrite(self, folder):
+    def ask_overwrite(self, folder, reason=None):
         self.asked.append("overwrite")
+        self.overwrite_reasons.append(reason)
         return self.overwrite_answer
 
     def show_export_result(self, result, project_name):

@@ -210,3 +210,17 @@ def test_the_export_dialog_returns_its_defaults_and_edits(qtbot, tmp_path):
     assert request.out_dir == tmp_path / "x"
     dialog.folder.setText("  ")
     assert not dialog.buttons.button(QDialogButtonBox.Ok).isEnabled()
+
+
+def test_an_edited_file_of_an_earlier_export_asks_naming_it_and_no_keeps_it(
+    starter, qtbot, tmp_path
+):
+    out = tmp_path / "export"
+    dialogs = starter.dialogs
+    dialogs.export_answer = lambda options: options.request(out_dir=out)
+    assert export_and_wait(qtbot, starter) and dialogs.asked.count("overwrite") == 0
+    (out / "predict.py").write_text("# my edits\n")
+    assert not export_and_wait(qtbot, starter)  # asked, answered No
+    [reason] = dialogs.overwrite_reasons
+    assert "predict.py" in reason and "changed since" in reason
+    assert (out / "predict.py").read_text() == "# my edits\n"
