@@ -4,6 +4,7 @@ changed schedule stated, a finished run's summary kept, best.pt written before l
 
 from __future__ import annotations
 
+import csv
 import shutil
 
 import pytest
@@ -317,3 +318,18 @@ def test_resume_from_a_checkpoint_with_nan_weights_is_refused(tiny, run, capsys)
     code = main(["train", str(tiny.path), "--resume", str(ckpt), "--epochs", "3", "--quiet"])
     err = capsys.readouterr().err
     assert code == 1 and "NaN or infinite values in 2 tensors" in err and "head.weight" in err
+
+
+def test_a_resume_drops_metric_rows_logged_after_its_checkpoint(tiny, tmp_path):
+    """A run killed after its last checkpoint logged rows that the resumed run logs again:
+    they are dropped (a cut-off last line too), so metrics.csv has every step once."""
+    run = tmp_path / "m"
+    train_project(tiny, {"epochs": 1, "log_every": 1}, run_dir=run)
+    with (run / "metrics.csv").open("a") as handle:  # what a killed second epoch left
+        handle.write("step,1,4,0.5,,,,,,0.05,,,\nepoch,2,6,0.4,0.5,,,,,0.05,1,2,0.1\nstep,1,7,0.")
+    train_project(
+        tiny, {"epochs": 2, "log_every": 1}, run_dir=run, resume=run / "checkpoints/last.pt"
+    )
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    assert [r["step"] for r in rows if r["kind"] == "step"] == [str(s) for s in range(1, 7)]
+    assert [r["epoch"] for r in rows if r["kind"] == "epoch"] == ["1", "2"]

@@ -1,10 +1,12 @@
 """Issue 13, acceptance 3 (and item 11): `ftstudio train` killed with SIGKILL at every write
 point of a run (inside each checkpoint and summary write, and around each os.replace), then
 resumed. Each time the resumed run finishes with last.pt and best.pt loadable and consistent
-with summary.json, the same weights as a run never killed, and no temporary file left."""
+with summary.json, the same weights and metrics.csv rows as a run never killed, and no
+temporary file left."""
 
 from __future__ import annotations
 
+import csv
 import json
 import signal
 import subprocess
@@ -21,9 +23,16 @@ EPOCHS = 3
 TIMING = ("time_s", "samples_per_s", "peak_memory_mb")
 
 
+def metric_rows(run_dir: Path) -> list[dict[str, str]]:
+    with (run_dir / "metrics.csv").open() as handle:
+        return [{k: v for k, v in row.items() if k not in TIMING} for row in csv.DictReader(handle)]
+
+
 @pytest.mark.slow
 def test_every_kill_point_resumes_to_consistent_checkpoints(tmp_path):
-    project = tiny_project(tmp_path / "tiny.ftproj", samples=36, lr=0.02, schedule="cosine")
+    project = tiny_project(
+        tmp_path / "tiny.ftproj", samples=36, lr=0.02, schedule="cosine", log_every=1
+    )
     worker = Path(__file__).with_name("kill_worker.py")
     proc = subprocess.run(
         [sys.executable, str(worker), str(project), str(tmp_path), str(EPOCHS)],
@@ -56,4 +65,5 @@ def test_every_kill_point_resumes_to_consistent_checkpoints(tmp_path):
         for key, value in last["model"].items():
             assert torch.equal(value, ref_weights[key]), (run, key)
         assert not list(folder.rglob("*.tmp")), run
+        assert metric_rows(folder) == metric_rows(reference), run  # no row twice, none lost
     assert resumed_how == {"last", "best", "restart"}  # kills before, between and after

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from ftstudio.core.tempfiles import atomic_write_text
 
 EPOCH_COLUMNS = (
     "kind",
@@ -119,6 +122,25 @@ class MetricsWriter:
             if new:
                 self._writer.writeheader()
 
+    def keep_until(self, step: int) -> int:
+        """Drop the rows logged after optimizer step ``step``: a run resumed from a checkpoint
+        at that step logs them again. Returns how many rows were dropped."""
+        if self._handle is None or self.path is None:
+            return 0
+        self._handle.close()
+        with self.path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        kept = [row for row in rows if _step(row) is not None and _step(row) <= step]
+        if len(kept) < len(rows):
+            text = io.StringIO()
+            writer = csv.DictWriter(text, EPOCH_COLUMNS, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(kept)
+            atomic_write_text(self.path, text.getvalue())
+        self._handle = self.path.open("a", newline="", encoding="utf-8")
+        self._writer = csv.DictWriter(self._handle, EPOCH_COLUMNS, extrasaction="ignore")
+        return len(rows) - len(kept)
+
     def write(self, row: dict[str, Any]) -> None:
         if self._handle is None:
             return
@@ -133,3 +155,9 @@ class MetricsWriter:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+
+
+def _step(row: dict[str, Any]) -> int | None:
+    """The row's optimizer step, or None for a damaged row (a write cut off by a kill)."""
+    value = row.get("step")
+    return int(value) if isinstance(value, str) and value.isdigit() else None

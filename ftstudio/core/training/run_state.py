@@ -147,6 +147,7 @@ class RunState:
             raise ckpt.damaged(path, "its gradient-scaler state is unusable") from None
         ckpt.set_rng_state(state["rng"], path)
         self.epoch, self.batch, self.step = state["epoch"], state["batch"], state["step"]
+        self.writer.keep_until(self.step)  # rows a killed run logged after this checkpoint
         self.best, self.bad_epochs = state["best"], state["bad_epochs"]
         self.last_row = dict(state.get("last_row") or self.previous_final(self.epoch))
         self.best = self.best_on_disk(path, self.best)
@@ -273,10 +274,10 @@ class RunState:
         else:
             self.bad_epochs += 1
         self.last_row = {k: v for k, v in row.items() if k != "kind"}
+        self.writer.write(row)  # before the checkpoint: a resume drops rows past its step
         if improved:  # best.pt first: a last.pt on disk never records a best that is not there
             self.save("best")
         row["checkpoint"] = self.save("last")
-        self.writer.write(row)
         self.cb.on_epoch_end(dict(row))
         patience = self.config.early_stopping_patience
         if patience and self.bad_epochs >= patience and self.epoch < self.config.epochs:
