@@ -102,3 +102,33 @@ def test_opening_a_project_runs_its_code_only_after_consent(make_window, tmp_pat
     assert (
         palette.itemFromIndex(palette.type_index("FeatureExtractor")).text().endswith("(widen.py)")
     )
+
+
+def test_the_file_watcher_reloads_an_edited_file(make_window, qtbot, settle, tmp_path):
+    blocks_file = tmp_path / "watched.py"
+    shutil.copy(EXAMPLE, blocks_file)
+    window = make_window("seed-sequence")
+    assert window.custom.import_file(str(blocks_file))
+    first = custom.loaded(blocks_file).sha256
+    blocks_file.write_text(blocks_file.read_text() + "\n# edited\n")
+    window.custom.watcher.fileChanged.emit(str(blocks_file.resolve()))
+    assert window.custom.reload_timer.isActive()  # one reload for a burst of writes
+    qtbot.waitUntil(lambda: custom.loaded(blocks_file).sha256 != first, timeout=5000)
+    assert not window.custom.reload_timer.isActive()
+    settle(window)
+
+
+def test_the_custom_template_trains_in_the_window(make_window, qtbot, tmp_path, monkeypatch):
+    from ftstudio.core.templates import load_template
+
+    monkeypatch.setenv("FTSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    project = load_template("seed-sequence-custom")
+    project.data["samples"] = 40
+    project.training["epochs"] = 1
+    window = make_window(project=project)
+    assert [b.type for b in window.doc.blocks][:2] == ["FeatureExtractor", "QKVAttention"]
+    panel = window.training
+    assert panel.train_action.isEnabled()
+    with qtbot.waitSignal(panel.runner.ended, timeout=180_000):
+        panel.buttons["train"].click()
+    assert panel.last_error is None and panel.summary["status"] == "finished"
