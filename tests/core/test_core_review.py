@@ -91,7 +91,9 @@ def test_a_validation_csv_maps_class_names_like_the_training_csv(tmp_path):
     data = _load(_csv_project(tmp_path, rows, validation={"path": "val.csv"}))
     assert data.val.tensors[1].tolist() == [1, 0]
     (tmp_path / "val.csv").write_text("a,b,label\n1,1,dog\n2,2,wolf\n")
-    with pytest.raises(DataError, match=r"'wolf' in column 'label' \(first at line 3\) are not among the training"):
+    with pytest.raises(
+        DataError, match=r"'wolf' in column 'label' \(first at line 3\) are not among the training"
+    ):
         _load(tmp_path / "p.ftproj")
 
 
