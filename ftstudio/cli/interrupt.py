@@ -4,8 +4,7 @@ Python turns Ctrl-C into ``KeyboardInterrupt`` only when the main thread next ru
 code; inside a TorchScript loop or a long C++ call that may be never. The C-level signal
 handler still writes the signal number to the "wakeup fd"; a watcher thread reads it and,
 if the process has not ended after a short grace period (time for the normal
-``KeyboardInterrupt`` path), prints ``interrupted`` and exits with status 130. A second
-Ctrl-C exits at once.
+``KeyboardInterrupt`` path), prints ``interrupted`` and exits with status 130.
 """
 
 from __future__ import annotations
@@ -47,8 +46,10 @@ def ctrl_c_always_exits(grace_s: float = GRACE_S) -> Iterator[None]:
                 return
             if not data:
                 return
+            # one byte per SIGINT, also from forked DataLoader workers that share this fd:
+            # any count means "Ctrl-C was pressed"; the grace period always applies
             seen += data.count(signal.SIGINT)
-            if seen and (seen > 1 or not done.wait(grace_s)):
+            if seen and not done.wait(grace_s):
                 if done.is_set():
                     return
                 try:
