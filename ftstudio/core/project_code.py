@@ -28,6 +28,10 @@ class CustomCodeConsentError(ProjectFileError):
     """A project uses custom code that the user has not agreed to run."""
 
 
+class CustomCodeMissingError(CustomCodeConsentError):
+    """A blocks file the project names is not there (nothing to agree to)."""
+
+
 def trust_project_code(trust: bool) -> None:
     """Whether reading a project may load the blocks files it names (the CLI's ``--trust``)."""
     _TRUST[0] = bool(trust)
@@ -76,7 +80,7 @@ def ensure_loaded(
         if custom.loaded(path) is not None or _loaded_by_name(path) is not None:
             continue
         if not path.is_file():
-            raise CustomCodeConsentError(
+            raise CustomCodeMissingError(
                 f"{source} uses custom blocks from {ref['path']}, but that file is missing "
                 f"({path}). Put it back, or pass its new location with --blocks FILE."
             )

@@ -10,7 +10,7 @@ from PySide6.QtCore import QSettings, QStandardPaths, QTimer
 from ftstudio.core import project as project_io
 from ftstudio.core.errors import FTStudioError, ProjectFileError
 from ftstudio.core.project import Project, make_block
-from ftstudio.core.project_code import CustomCodeConsentError
+from ftstudio.core.project_code import CustomCodeConsentError, CustomCodeMissingError
 from ftstudio.core.templates import DEFAULT_TEMPLATE, load_template
 from ftstudio.gui.qt_commands import QtInsertBlock, QtSetProjectField
 from ftstudio.gui.recovery import RecoveryFile
@@ -104,6 +104,8 @@ class QtProjectFiles:
         :class:`CustomCodeConsentError` naming the file)."""
         try:
             return project_io.load(path, trust=False)
+        except CustomCodeMissingError:
+            raise
         except CustomCodeConsentError as exc:
             if not self.window.custom.ask_consent(str(exc)):
                 raise
@@ -199,12 +201,26 @@ class QtProjectFiles:
             self.recovery.clear()
             return False
         try:
-            project = self.recovery.read()
+            project = self._recover_with_consent()
+        except CustomCodeConsentError:  # declined: the file stays for the next start
+            return False
         except ProjectFileError as exc:
             self._unreadable_recovery(str(exc))
             return False
         self.set_project(project, dirty=True)
         return True
+
+    def _recover_with_consent(self) -> Project:
+        try:
+            return self.recovery.read(trust=False)
+        except CustomCodeMissingError:
+            raise
+        except CustomCodeConsentError as exc:
+            if not self.window.custom.ask_consent(str(exc)):
+                raise
+        project = self.recovery.read(trust=True)
+        self.window.custom.changed()
+        return project
 
     def _unreadable_recovery(self, reason: str) -> None:
         """Report an unreadable recovery file and keep it under another name; start anew."""

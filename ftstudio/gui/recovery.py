@@ -25,7 +25,8 @@ class RecoveryFile:
 
     def write(self, project: Project) -> None:
         meta = {"path": str(project.path) if project.path else None, "saved_at": time.time()}
-        atomic_write_text(self.path, project_io.dumps(project))
+        # custom blocks' file paths relative to where this copy is, so it reads them back
+        atomic_write_text(self.path, project_io.dumps(project, self.folder))
         atomic_write_text(self.folder / META_NAME, json.dumps(meta))
 
     def exists(self) -> bool:
@@ -34,8 +35,9 @@ class RecoveryFile:
     def saved_at(self) -> str:
         return time.strftime("%Y-%m-%d %H:%M", time.localtime(self.path.stat().st_mtime))
 
-    def read(self) -> Project:
-        """The recovered project, with its original path (if any) restored.
+    def read(self, trust: bool = False) -> Project:
+        """The recovered project, with its original path (if any) restored; custom code it
+        names runs only with ``trust`` (else a ``CustomCodeConsentError``).
 
         Raises
         ------
@@ -43,7 +45,7 @@ class RecoveryFile:
             The recovery file cannot be read or is not a valid project (random bytes, a
             half-written file, text that is not a project).
         """
-        project = project_io.load(self.path)
+        project = project_io.load(self.path, trust=trust)
         try:
             meta = json.loads((self.folder / META_NAME).read_text(encoding="utf-8"))
         except (OSError, ValueError):

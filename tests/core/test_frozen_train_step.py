@@ -225,6 +225,7 @@ def test_exported_train_py_keeps_frozen_blocks_in_eval_mode(tmp_path, monkeypatc
 
     exported = types.ModuleType("model")  # what train.py imports from the exported model.py
     exported.FROZEN, exported.TASK, exported.load_model = ["frozen"], "classification", None
+    exported.standardize = lambda x: x  # train.py imports it since data.standardize
     monkeypatch.setitem(sys.modules, "model", exported)
     namespace = {"__name__": "exported_train", "__file__": str(tmp_path / "train.py")}
     exec(compile(TRAIN_PY, "train.py", "exec"), namespace)

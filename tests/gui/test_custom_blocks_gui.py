@@ -132,3 +132,48 @@ def test_the_custom_template_trains_in_the_window(make_window, qtbot, tmp_path, 
     with qtbot.waitSignal(panel.runner.ended, timeout=180_000):
         panel.buttons["train"].click()
     assert panel.last_error is None and panel.summary["status"] == "finished"
+
+
+def test_a_deleted_blocks_file_is_named_without_asking(make_window, tmp_path):
+    blocks_file = tmp_path / "gone.py"
+    blocks_file.write_text(EXAMPLE.read_text())
+    project = {
+        "format": "ftstudio-project",
+        "version": 1,
+        "name": "gone",
+        "input": {"shape": [8], "dtype": "float32"},
+        "blocks": [{"id": "f", "type": "FeatureExtractor"}],
+        "custom_blocks": [
+            {"path": "gone.py", "sha256": hashlib.sha256(blocks_file.read_bytes()).hexdigest()}
+        ],
+    }
+    path = tmp_path / "gone.ftproj"
+    path.write_text(json.dumps(project))
+    blocks_file.unlink()
+    window = make_window("seed-sequence")
+    window.dialogs.run_code_answer = True
+    assert not window.files.open(str(path))
+    assert not [a for a in window.dialogs.asked if isinstance(a, tuple)]  # nothing to consent to
+    title, message = window.dialogs.errors[-1]
+    assert "gone.py, but that file is missing" in message
+    assert window.doc.project.name == "seed-sequence"  # the open project is unaffected
+
+
+def test_recovered_work_with_custom_blocks_asks_before_running_them(make_window, qtbot, tmp_path):
+    from ftstudio.core.project import InputSpec, Project, TaskSpec, make_block
+    from ftstudio.gui.recovery import RecoveryFile
+
+    blocks_file = tmp_path / "rec_blocks.py"
+    blocks_file.write_text(EXAMPLE.read_text())
+    custom.load_blocks_file(blocks_file)
+    project = Project(name="unsaved", input=InputSpec((8,)), task=TaskSpec("classification", 3))
+    project.blocks = [make_block("FeatureExtractor", project)]
+    RecoveryFile(tmp_path / "recovery").write(project)
+    custom.unload_blocks_file(blocks_file)  # a new session: nothing loaded
+    window = make_window("seed-sequence")
+    window.dialogs.run_code_answer = False
+    assert not window.files.offer_recovery()
+    assert window.files.recovery.exists()  # kept for the next start, not set aside
+    window.dialogs.run_code_answer = True
+    assert window.files.offer_recovery()
+    assert window.doc.project.name == "unsaved" and custom.loaded(blocks_file) is not None
