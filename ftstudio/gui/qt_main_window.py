@@ -15,6 +15,7 @@ from ftstudio.gui.qt_commands import QtInsertBlock, QtMoveBlock, QtRemoveBlock
 from ftstudio.gui.qt_custom_blocks import QtCustomBlocks
 from ftstudio.gui.qt_dialogs import QtDialogs
 from ftstudio.gui.qt_export import QtExporter
+from ftstudio.gui.qt_first_paint import QtAfterFirstPaint
 from ftstudio.gui.qt_icons import app_icon
 from ftstudio.gui.qt_palette import QtPalette
 from ftstudio.gui.qt_project_files import QtProjectFiles, starter_project
@@ -70,7 +71,12 @@ class QtMainWindow(QMainWindow):
         self.resize(1360, 860)
         self._restore_layout()
         self.update_title()
+        self.after_first_paint = QtAfterFirstPaint(self, self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        """What the first paint does not need: the first validation, then the plots."""
         self.validator.request()
+        self.training.make_plots()  # imports pyqtgraph
 
     def _build_widgets(self) -> None:
         self.stack_view = QtStackView(self.model)

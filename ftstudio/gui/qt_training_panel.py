@@ -32,7 +32,6 @@ from ftstudio.core.project import Project
 from ftstudio.core.shapes import ValidationReport, estimate_memory
 from ftstudio.core.training.device import resolve_device
 from ftstudio.core.training.run_dir import new_run_dir as core_new_run_dir
-from ftstudio.gui.qt_plots import QtTrainingPlots
 from ftstudio.gui.qt_training_settings import QtTrainingSettings
 from ftstudio.gui.qt_training_worker import QtTrainingRunner
 from ftstudio.gui.stack_document import StackDocument
@@ -155,11 +154,27 @@ class QtTrainingPanel(QWidget):
         column = QWidget()
         column.setLayout(left)
         column.setFixedWidth(340)
-        self.plots = QtTrainingPlots()
+        self._plots = None  # made on first use: pyqtgraph's import waits for the first paint
+        self._plot_area = QWidget()
+        QHBoxLayout(self._plot_area).setContentsMargins(0, 0, 0, 0)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addWidget(column)
-        layout.addWidget(self.plots, 1)
+        layout.addWidget(self._plot_area, 1)
+
+    @property
+    def plots(self):
+        """The loss and metric plots (:class:`QtTrainingPlots`), made on first use."""
+        return self.make_plots()
+
+    def make_plots(self):
+        """Make the plots if they are not there yet; return them."""
+        if self._plots is None:
+            from ftstudio.gui.qt_plots import QtTrainingPlots
+
+            self._plots = QtTrainingPlots()
+            self._plot_area.layout().addWidget(self._plots)
+        return self._plots
 
     def _action(self, text: str, shortcut: str, icon, slot) -> QAction:
         action = QAction(self.style().standardIcon(icon), text, self)
@@ -172,7 +187,7 @@ class QtTrainingPanel(QWidget):
         r = self.runner
         r.started.connect(self._started)
         r.progress.connect(self._progress)
-        r.step.connect(self.plots.add_step)
+        r.step.connect(self._step)
         r.epoch.connect(self._epoch)
         r.error.connect(self._error)
         r.finished.connect(self._finished)
@@ -275,7 +290,8 @@ class QtTrainingPanel(QWidget):
     def shutdown(self) -> None:
         """Stop and join a run, and stop the plot timer (the window is closing)."""
         self.runner.shutdown()
-        self.plots.stop()
+        if self._plots is not None:
+            self._plots.stop()
 
     # ------------------------------------------------------------ run signals
 
@@ -303,6 +319,9 @@ class QtTrainingPanel(QWidget):
             rate = done / elapsed
             left = (self.progress.maximum() - done) / rate
             self.speed.setText(f"{rate * self._batch_size:,.0f} samples/s · ETA {clock(left)}")
+
+    def _step(self, step: int, loss: float) -> None:
+        self.plots.add_step(step, loss)
 
     def _epoch(self, row: dict[str, Any]) -> None:
         self.plots.add_epoch(row)

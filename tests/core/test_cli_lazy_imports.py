@@ -79,3 +79,23 @@ def test_blocks_new_and_validate_import_no_qt(tmp_path):
     assert result["codes"] == [0, 0, 0]
     assert "torch" in result["loaded"]  # they did run
     assert not {"PySide6", "shiboken6", "pyqtgraph"} & set(result["loaded"])
+
+
+def test_torchvision_is_imported_only_when_a_torchvision_block_needs_it(tmp_path):
+    code = """
+import sys
+from ftstudio.core.blocks import get as get_type
+from ftstudio.core.shapes import validate
+from ftstudio.core.templates import load_template
+report = validate(load_template("digits-transfer"))
+assert report.ok, report
+before = "torchvision" in sys.modules
+choices = dict((p.name, p.choices) for p in get_type("torchvision_backbone").params)
+print(before, "resnet18" in choices["architecture"], "torchvision" in sys.modules)
+"""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "FTSTUDIO_BLOCKS_DIR": str(tmp_path / "none")}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "True"]

@@ -19,10 +19,12 @@ from functools import cache
 from pathlib import Path
 
 import torch
-import torchvision
 from torch import nn
 
 from ftstudio.core.blocks import layers
+from ftstudio.core.lazy import LazyModule
+
+torchvision = LazyModule("torchvision")
 
 SIGNATURES_FILE = (
     Path(__file__).resolve().parents[2] / "resources" / "torchvision_signatures.json.gz"

@@ -28,6 +28,7 @@ from ftstudio.core.blocks.weight_files import (
     resolve_architecture,
 )
 from ftstudio.core.errors import FTStudioError, WeightsUnavailableError
+from ftstudio.core.lazy import LazyChoices
 from ftstudio.core.params import Param
 from ftstudio.core.weights import describe_load_failure, is_torchscript
 
@@ -168,7 +169,7 @@ register(
                 AUTO,
                 "auto: recognised from the file (TorchScript, or the torchvision architecture "
                 "whose names and shapes the state dict fits); or name it",
-                choices=(AUTO, TORCHSCRIPT, *torchvision_architectures()),
+                choices=LazyChoices(lambda: (AUTO, TORCHSCRIPT, *torchvision_architectures())),
             ),
             OUTPUT,
             Param(

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
-import torchvision
 from torch import nn
 
 from ftstudio.core.blocks import codegen, layers
@@ -15,6 +14,7 @@ from ftstudio.core.blocks.registry import BlockType, Shape, register
 from ftstudio.core.blocks.weight_files import fit_architecture, inspect_file, mismatch_remedy
 from ftstudio.core.errors import ShapeMismatch, WeightsUnavailableError
 from ftstudio.core.files import require_regular_file
+from ftstudio.core.lazy import LazyChoices, LazyModule
 from ftstudio.core.params import Param
 from ftstudio.core.state_dicts import KeyFit
 from ftstudio.core.weights import (
@@ -23,6 +23,8 @@ from ftstudio.core.weights import (
     load_torchvision_weights,
     uncached_weights_warning,
 )
+
+torchvision = LazyModule("torchvision")
 
 OUTPUT = Param(
     "output",
@@ -151,7 +153,7 @@ register(
                 "choice",
                 "resnet18",
                 "torchvision model name",
-                choices=torchvision_architectures(),
+                choices=LazyChoices(torchvision_architectures),
             ),
             Param(
                 "weights",

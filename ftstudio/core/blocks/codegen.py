@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-import torchvision
 from torch import nn
 
 from ftstudio.core.blocks import layers
+from ftstudio.core.lazy import LazyModule
+
+torchvision = LazyModule("torchvision")  # seconds to import: only when a block needs it
 
 NAMESPACE = {"torch": torch, "nn": nn, "torchvision": torchvision, "layers": layers}
 
