@@ -162,7 +162,7 @@ def test_a_cancelled_token_abandons_the_wait_at_once():
 
 
 def test_a_timed_out_block_is_not_run_again_until_its_file_changes(tmp_path, monkeypatch):
-    from ftstudio.core import shapes
+    from ftstudio.core import block_analysis as shapes  # where the analysis lives
 
     monkeypatch.setenv("FTSTUDIO_USER_CODE_TIME_LIMIT_S", "0.2")
     project = project_io.load(loop_project(tmp_path, SlowLoop()))

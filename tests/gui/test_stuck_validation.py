@@ -44,7 +44,7 @@ def test_a_stuck_validation_is_reported_and_the_window_stays_usable(
 def test_closing_never_waits_for_a_stuck_validation(make_window, monkeypatch, qtbot):
     import threading
 
-    from ftstudio.core import shapes
+    from ftstudio.core import block_analysis as shapes  # where the analysis lives
 
     window = make_window("digits-transfer")
     monkeypatch.setenv("FTSTUDIO_USER_CODE_TIME_LIMIT_S", "600")
