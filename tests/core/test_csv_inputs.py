@@ -253,8 +253,19 @@ def test_cli_train_prints_data_warnings_even_when_quiet(tmp_path, capsys):
 
 @pytest.mark.parametrize("command", ["train", "evaluate"])
 def test_cli_latin1_csv_is_one_line_and_exit_1(tmp_path, capsys, command):
+    extra = []
+    if command == "evaluate":  # a real checkpoint, from the same table before it was re-saved
+        project_for(tmp_path, "a,b,label\n" + rows(12))
+        run = tmp_path / "run"
+        assert (
+            main(
+                ["train", str(tmp_path / "p.ftproj"), "--epochs", "1", "--out", str(run), "--quiet"]
+            )
+            == 0
+        )
+        extra = ["--checkpoint", str(run / "checkpoints" / "last.pt")]
+        capsys.readouterr()
     path = project_for(tmp_path, ("a,b,label\n" + rows(3) + "1,2,é\n").encode("latin-1"))
-    extra = ["--checkpoint", str(tmp_path / "x.pt")] if command == "evaluate" else []
     assert main([command, str(path), *extra]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
