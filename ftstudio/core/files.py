@@ -30,7 +30,8 @@ def require_regular_file(
     path : str or PathLike
         The path the user gave.
     what : str
-        What the file is for, starting the message, e.g. ``"data source 'csv' (d.csv)"``.
+        What the file is for, starting the message, e.g. ``"data source 'csv' (d.csv)"``;
+        ``""`` when the caller names it (a block's file: validation names the block).
     error : type
         The exception raised (one of ours).
     hint : str
@@ -44,16 +45,17 @@ def require_regular_file(
     p = Path(path).expanduser()
     shown = printable(str(p))
     tail = f" {hint}" if hint else ""
+    lead = f"{what}: " if what else ""
     try:
         mode = p.stat().st_mode
     except FileNotFoundError:
-        raise error(f"{what}: the file {shown} does not exist.{tail}") from None
+        raise error(f"{lead}the file {shown} does not exist.{tail}") from None
     except OSError as exc:
-        raise error(f"{what}: cannot open {shown}: {exc.strerror or exc}.{tail}") from None
+        raise error(f"{lead}cannot open {shown}: {exc.strerror or exc}.{tail}") from None
     if stat.S_ISREG(mode):
         return p
     if stat.S_ISDIR(mode):
         kind = "a folder"
     else:
         kind = next((name for test, name in _KINDS if test(mode)), "a special file")
-    raise error(f"{what}: {shown} is not a regular file (it is {kind}), so it was not read.{tail}")
+    raise error(f"{lead}{shown} is not a regular file (it is {kind}), so it was not read.{tail}")

@@ -44,22 +44,20 @@ def file_architecture(params: dict[str, Any]) -> str:
     """
     path, arch = params["path"], params["architecture"]
     if not path:
-        raise WeightsUnavailableError(
-            f"{TITLE}: choose a file (.pt, .pth, .safetensors or TorchScript)."
-        )
-    _require_file(path, TITLE)  # checked in validation too: no surprise later
+        raise WeightsUnavailableError("choose a file (.pt, .pth, .safetensors or TorchScript).")
+    _require_file(path)  # checked in validation too: no surprise later
     if arch == TORCHSCRIPT and not is_torchscript(path):
         inspect_file(path)  # a file of no kind FT Studio reads says why
         guess = guess_architecture(path)
         fits = f" (it fits {guess.arch})" if guess.arch else ""
         raise WeightsUnavailableError(
-            f"{TITLE}: {path} is a state dict{fits}, not a TorchScript archive. Set the "
+            f"{path} is a state dict{fits}, not a TorchScript archive. Set the "
             "architecture to 'auto' to have it recognised."
         )
     kind = inspect_file(path).kind
     if arch not in (AUTO, TORCHSCRIPT) and kind == TORCHSCRIPT:
         raise WeightsUnavailableError(
-            f"{TITLE}: {path} is a TorchScript archive, not a state dict for {arch}. Set the "
+            f"{path} is a TorchScript archive, not a state dict for {arch}. Set the "
             "architecture to 'auto' or 'torchscript'."
         )
     return resolve_architecture(path, arch)
@@ -73,7 +71,7 @@ def _build(params: dict[str, Any], in_shape: Shape, load_weights: bool) -> nn.Mo
             return _ScriptedBackbone(torch.jit.load(path, map_location="cpu"))
         except Exception as exc:  # noqa: BLE001
             raise WeightsUnavailableError(
-                f"{TITLE}: {path} looks like a TorchScript archive but could not be loaded "
+                f"{path} looks like a TorchScript archive but could not be loaded "
                 f"({describe_load_failure(exc)})."
             ) from exc
     return _build_torchvision(

@@ -116,10 +116,8 @@ def _build_torchvision(
     elif params["weights"] == "file":
         path = params["weights_file"]
         if not path:
-            raise WeightsUnavailableError(
-                f"Backbone '{arch}': weights is 'file' but no file is chosen."
-            )
-        _require_file(path, f"Backbone '{arch}'")
+            raise WeightsUnavailableError("weights is 'file' but no file is chosen.")
+        _require_file(path)
         head = layers.last_linear_path(model)
         apply_weights_file(
             model,
@@ -214,9 +212,10 @@ def _has_state(module: nn.Module, recurse: bool = True) -> bool:
     return bool(tensors)
 
 
-def _require_file(path: str, title: str, remedy: str = "") -> None:
+def _require_file(path: str, remedy: str = "") -> None:
+    """A block's weights file exists; the message leaves naming the block to the caller."""
     hint = f"Pick an existing file in the block's settings{remedy}."
-    require_regular_file(path, title, WeightsUnavailableError, hint)
+    require_regular_file(path, "", WeightsUnavailableError, hint)
 
 
 def _small_cnn(params: dict[str, Any], in_shape: Shape) -> codegen.Call:
@@ -226,9 +225,7 @@ def _small_cnn(params: dict[str, Any], in_shape: Shape) -> codegen.Call:
 
 def _build_small_cnn(params: dict[str, Any], in_shape: Shape, load_weights: bool) -> nn.Module:
     if params["weights_file"]:
-        _require_file(
-            params["weights_file"], "Small CNN", ", or clear it to start from random weights"
-        )
+        _require_file(params["weights_file"], ", or clear it to start from random weights")
     model = _small_cnn(params, in_shape).build()
     if params["weights_file"]:
         apply_weights_file(model, params["weights_file"], load_weights)

@@ -29,7 +29,7 @@ def _mlp(params: dict[str, Any], in_shape: Shape) -> codegen.Call:
 def _build_mlp(params: dict[str, Any], in_shape: Shape, load_weights: bool) -> nn.Module:
     path = params["weights_file"]
     if path:
-        _require_file(path, "Feature extractor (MLP)", ", or clear it to start from random weights")
+        _require_file(path, ", or clear it to start from random weights")
     model = _mlp(params, in_shape).build()
     if path:  # pretrained weights replace the init scheme's
         apply_weights_file(model, path, load_weights)

@@ -23,12 +23,10 @@ def _inner_project(params: dict[str, Any], in_shape: Shape):
 
     path, weights = params["stack"], params["weights"]
     if not path:
-        raise WeightsUnavailableError(
-            f"{TITLE}: choose the .ftproj file the weights were trained with."
-        )
-    _require_file(path, TITLE)
+        raise WeightsUnavailableError("choose the .ftproj file the weights were trained with.")
+    _require_file(path)
     if weights:
-        _require_file(weights, TITLE)
+        _require_file(weights)
     stack = project_io.load(path)
     if tuple(stack.input.shape or ()) != tuple(in_shape):
         expected = format_shape(stack.input.shape)
