@@ -13,7 +13,7 @@ A linear probe (scikit-learn's LogisticRegression) on the frozen backbone's pool
 the same split is the reference for (a). Goals: (b) >= (c) + 2 points, and (a) within 5
 points of the probe.
 
-    python bench/pretrained_vs_scratch.py [--epochs 3] [--val-fraction 0.5] [--weights FILE]
+    python bench/pretrained_vs_scratch.py [--epochs 3] [--batch-size 16] [--weights FILE]
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def project_dict(script, folder: Path, weights: str, setup: str, args) -> dict:
         },
         "training": {
             "epochs": args.epochs,
-            "batch_size": 32,
+            "batch_size": args.batch_size,
             "lr": args.lr,
             "optimizer": "adamw",
             "schedule": "cosine",
@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3, help="fine-tuning epochs per setup")
     parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument(
         "--head-lr-scale", type=float, default=10.0, help="the new head's lr = lr x this"
     )
@@ -164,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(
         f"digits 5-9 as a {count}-image folder, 64x64 RGB; Small CNN {script.BACKBONE}; "
-        f"{args.epochs} epochs, lr {args.lr} (head x{args.head_lr_scale}), device {args.device}, torch {torch.__version__}, "
+        f"{args.epochs} epochs, batch {args.batch_size}, lr {args.lr} (head x{args.head_lr_scale}), device {args.device}, torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads"
     )
     made = "made in this run" if args.weights is None else f"reused {weights}"

@@ -42,7 +42,9 @@ def test_the_three_setups_freeze_and_load_what_they_claim(tmp_path):
     weights = tmp_path / "cnn.safetensors"
     save_file({k: v.contiguous() for k, v in cnn.state_dict().items()}, str(weights))
     shipped = load_file(str(weights))
-    args = SimpleNamespace(epochs=1, lr=0.01, device="cpu", val_fraction=0.5, head_lr_scale=10.0)
+    args = SimpleNamespace(
+        epochs=1, lr=0.01, device="cpu", val_fraction=0.5, head_lr_scale=10.0, batch_size=32
+    )
     for setup in ("frozen", "last-stage", "scratch"):
         raw = bench.project_dict(script, folder, str(weights), setup, args)
         model = build_model(project_io.from_dict(raw, setup))
