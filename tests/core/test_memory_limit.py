@@ -78,3 +78,16 @@ def test_free_memory_per_device(monkeypatch):
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (123, 456))
     assert memory.available_bytes(torch.device("cuda", 0)) == 123
     assert memory.available_bytes(torch.device("mps")) is None
+
+
+@pytest.mark.parametrize("shape", [[1, 8, 8], None], ids=["shape-known", "shape-from-data"])
+def test_a_refused_run_leaves_no_folder_behind(tmp_path, monkeypatch, capsys, shape):
+    cnn = {"id": "cnn", "type": "small_cnn", "params": {"width": 8, "stages": 1}}
+    project = write_project(tmp_path / "p.ftproj", [cnn, HEAD], shape, TASK, DATA)
+    monkeypatch.setattr(memory, "available_bytes", lambda device: 1024)
+    argv = ["train", str(project), "--device", "cpu", "--quiet"]
+    assert main([*argv, "--out", str(tmp_path / "new" / "run")]) == 1
+    assert "but cpu has only 1.0 KiB free" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()  # neither --out nor its parents were created
+    assert main(argv) == 1
+    assert not (tmp_path / "runs").exists()  # nor the default runs/NAME-TIME folder
