@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -13,7 +15,11 @@ def add_parser(sub) -> None:
         "--checkpoint", metavar="CKPT", help="trained weights: last.pt/best.pt or a state dict"
     )
     p.add_argument("--torchscript", action="store_true", help="also write model.ts")
-    p.add_argument("--onnx", action="store_true", help="also write model.onnx (needs onnx)")
+    p.add_argument(
+        "--onnx",
+        action="store_true",
+        help="also write model.onnx (needs: pip install 'ftstudio[onnx]')",
+    )
     p.add_argument(
         "--overwrite",
         action="store_true",
@@ -42,4 +48,8 @@ def run(args) -> int:
     for note in result.notes:
         print(f"note: {printable(note)}")
     print(f"Try: cd {out_dir} && python predict.py INPUT")
+    incomplete = result.incomplete_message()
+    if incomplete is not None:  # a requested format that was not written is a failure
+        print(f"error: {printable(incomplete)}", file=sys.stderr)
+        return 1
     return 0

@@ -182,6 +182,11 @@ class QtExporter(QObject):
     # ------------------------------------------------------------ results
 
     def _succeeded(self, result: ExportResult) -> None:
+        incomplete = result.incomplete_message()
+        if incomplete is not None:  # a requested format that was not written is a failure
+            self.exported.emit(result)
+            self._failed(incomplete)
+            return
         self.message.emit(
             f"Exported {self.project_name} to {result.out_dir} ({len(result.files)} files)",
             MESSAGE_MS,

@@ -31,7 +31,7 @@ from ftstudio.core.export import ExportResult
 
 FORMAT_LABELS = {
     "torchscript": "TorchScript (model.ts)",
-    "onnx": "ONNX (model.onnx; needs the onnx package)",
+    "onnx": "ONNX (model.onnx; needs pip install 'ftstudio[onnx]')",
 }
 
 

@@ -56,7 +56,7 @@ class ExportResult:
     notes : list of str
         Things the user should know (TorchScript fallback, skipped formats), one per line.
     skipped : dict of str to str
-        Requested formats that were not written, with the reason.
+        Requested formats that were not written, with the reason: the export is incomplete.
     """
 
     out_dir: Path
@@ -65,6 +65,16 @@ class ExportResult:
     weights_from: str = ""
     notes: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+
+    def incomplete_message(self) -> str | None:
+        """One line naming the requested formats that were not written, or None."""
+        if not self.skipped:
+            return None
+        names = ", ".join(self.skipped)
+        return (
+            f"The export is incomplete: {names} was asked for but not written "
+            f"({' '.join(self.skipped.values())}) The other files are in {self.out_dir}."
+        )
 
 
 def export_project(
@@ -94,8 +104,9 @@ def export_project(
         Without it the weights are the freshly built model's (pretrained where the project
         says so).
     formats : iterable of str
-        Extra formats: ``"torchscript"``, ``"onnx"``. ONNX is skipped with a note when the
-        ``onnx`` package is missing or the export fails.
+        Extra formats: ``"torchscript"``, ``"onnx"``. Without the ``onnx`` package, asking
+        for ONNX raises before anything is written. A format whose tracing/export fails is
+        left out and named in ``ExportResult.skipped``: callers report that as a failure.
     overwrite : bool
         Write into a non-empty folder that is not an earlier export, replacing files there
         that FT Studio did not write, and delete files an earlier export wrote there (still
@@ -110,7 +121,8 @@ def export_project(
     Raises
     ------
     ExportError
-        Unknown format, a folder that may not be written.
+        Unknown format, ONNX asked for without the ``onnx`` package, a folder that may not
+        be written.
     NotExportableError
         A block has no code and ``fallback_torchscript`` is False (or tracing failed).
     FTStudioError
@@ -122,6 +134,8 @@ def export_project(
         raise ExportError(
             f"Unknown export format {unknown[0]!r}; choose from {', '.join(FORMATS)}."
         )
+    if "onnx" in formats and (missing_onnx := extra.onnx_missing()) is not None:
+        raise ExportError(missing_onnx)
     out = Path(out_dir)
     user_files = custom_sources(project)
     target = folder.open_folder(out, overwrite, [*DESCRIPTIONS, *user_files])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import warnings
 from pathlib import Path
@@ -11,6 +10,20 @@ import torch
 from torch import nn
 
 from ftstudio.core.tempfiles import atomic_write_bytes
+
+ONNX_INSTALL = "pip install 'ftstudio[onnx]'"
+
+
+def onnx_missing() -> str | None:
+    """Why ONNX cannot be written here (the ``onnx`` package does not import), or None."""
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        return (
+            "ONNX export needs the 'onnx' package, which is not installed. Install it with "
+            f"{ONNX_INSTALL} and export again, or export without ONNX."
+        )
+    return None
 
 
 def example_input(input_shape: tuple[int, ...], batch: int = 2) -> torch.Tensor:
@@ -38,11 +51,9 @@ def torchscript_bytes(model: nn.Module, input_shape: tuple[int, ...]) -> bytes:
 
 def write_onnx(model: nn.Module, input_shape: tuple[int, ...], path: Path) -> str | None:
     """Write ``model.onnx``; return None on success, or why it was skipped (never raises)."""
-    if importlib.util.find_spec("onnx") is None:
-        return (
-            "ONNX skipped: the 'onnx' package is not installed. Install it "
-            "(pip install onnx onnxscript) and export again, or use model.ts / model.py."
-        )
+    missing = onnx_missing()
+    if missing is not None:
+        return missing
     was_training = model.training
     model.eval()
     try:

@@ -1,0 +1,62 @@
+"""A requested export format that is not written is a failure: the core refuses ONNX without
+the package before writing anything, the CLI exits 1 naming the install command, and a format
+that could not be traced makes the CLI exit 1 too (issue 9, acceptance 3)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from ftstudio.cli import main
+from ftstudio.core.export import ExportError, export_project
+from ftstudio.core.export import formats as extra
+from ftstudio.core.templates import load_template
+
+INSTALL = "pip install 'ftstudio[onnx]'"
+
+
+@pytest.fixture
+def no_onnx(monkeypatch):
+    """``import onnx`` fails, as where the package is not installed."""
+    monkeypatch.setitem(sys.modules, "onnx", None)
+
+
+@pytest.fixture
+def project_file(tmp_path):
+    path = tmp_path / "p.ftproj"
+    assert main(["new", "--template", "seed-sequence", str(path)]) == 0
+    return path
+
+
+def test_onnx_without_the_package_is_refused_before_anything_is_written(tmp_path, no_onnx):
+    out = tmp_path / "out"
+    with pytest.raises(ExportError, match=r"pip install 'ftstudio\[onnx\]'"):
+        export_project(load_template("seed-sequence"), out, formats=("onnx",))
+    assert not out.exists()
+
+
+def test_cli_onnx_without_the_package_exits_1_with_the_install_command(
+    tmp_path, project_file, no_onnx, capsys
+):
+    out = tmp_path / "out"
+    code = main(["export", str(project_file), "--out", str(out), "--onnx"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert INSTALL in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_cli_torchscript_that_cannot_be_traced_exits_1(tmp_path, project_file, monkeypatch, capsys):
+    def fail(model, shape):
+        raise RuntimeError("cannot trace this")
+
+    monkeypatch.setattr(extra, "torchscript_bytes", fail)
+    out = tmp_path / "out"
+    code = main(["export", str(project_file), "--out", str(out), "--torchscript"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "torchscript was asked for but not written" in captured.err
+    assert "cannot trace this" in captured.err and "Traceback" not in captured.err
+    assert (out / "model.py").is_file() and not (out / "model.ts").exists()
+    assert main(["export", str(project_file), "--out", str(out)]) == 0  # nothing asked, all ok
