@@ -124,10 +124,10 @@ def run(args) -> int:
     if issue.kind == "data":
         print(f"Invalid data: {printable(issue.message, keep_newlines=True)}")
         return EXIT_INVALID
-    where = (
-        f"block {issue.index + 1} '{printable(report.blocks[issue.index].label)}'"
-        if issue.index >= 0
-        else "stack"
-    )
+    where = "stack"
+    if issue.index >= 0:
+        label = report.blocks[issue.index].label
+        named = issue.message.startswith((f"{label}:", f"{label} cannot take input"))
+        where = f"block {issue.index + 1}" + ("" if named else f" '{printable(label)}'")
     print(f"Invalid at {where}: {printable(issue.message, keep_newlines=True)}")
     return EXIT_INVALID

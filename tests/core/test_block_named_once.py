@@ -60,4 +60,5 @@ def test_cli_validate_names_a_bad_weights_file_without_repeating(tmp_path, capsy
     assert main(["validate", str(tmp_path / "p.ftproj")]) != 0
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert "Backbone from file: Backbone from file" not in line
+    assert line.count("Backbone from file") == 1, line  # not also in "Invalid at block 1 '...'"
     assert "is a state dict, not a TorchScript archive" in line
