@@ -170,6 +170,15 @@ class QtMainWindow(QMainWindow):
             self.stack_view.select_row(info["index"])
         elif event == "moved":
             self.stack_view.select_row(info["dst"])
+        if event in ("inserted", "removed", "moved", "reset"):
+            self._show_selected_block()
+
+    def _show_selected_block(self) -> None:
+        """Keep the Properties panel on the highlighted block: rows shift under a move,
+        and the view's current index does not always report the change."""
+        row = self.stack_view.selected_row()
+        if self.properties.row != row:
+            self.properties.show_block(row)
 
     def _show_report(self, report) -> None:
         self.model.set_report(report)

@@ -49,7 +49,7 @@ class QtProperties(QWidget):
     ):
         super().__init__(parent)
         self.doc, self.undo, self._choose_file = doc, undo, choose_file
-        self.row = -1
+        self.block_id: str | None = None  # by id: a move must not change the block shown
         self.report: ValidationReport | None = None
         self.title = QLabel()
         self.title.setWordWrap(True)
@@ -92,8 +92,16 @@ class QtProperties(QWidget):
 
     # ------------------------------------------------------------ what is shown
 
+    @property
+    def row(self) -> int:
+        """Row of the block shown, -1 when none (or it was removed)."""
+        for row, spec in enumerate(self.doc.blocks):
+            if spec.id == self.block_id:
+                return row
+        return -1
+
     def show_block(self, row: int) -> None:
-        self.row = row if 0 <= row < len(self.doc.blocks) else -1
+        self.block_id = self.doc.blocks[row].id if 0 <= row < len(self.doc.blocks) else None
         self.message.clear()
         self._rebuild()
 
@@ -106,7 +114,7 @@ class QtProperties(QWidget):
             return None
         if self.row < 0:
             return self.report.issue
-        spec_id = self.doc.blocks[self.row].id
+        spec_id = self.block_id
         issue = self.report.issue
         return issue if issue is not None and issue.block_id == spec_id else None
 
@@ -116,7 +124,7 @@ class QtProperties(QWidget):
             return []
         if self.row < 0:
             return list(self.report.warnings)
-        spec_id = self.doc.blocks[self.row].id
+        spec_id = self.block_id
         block = next((b for b in self.report.blocks if b.block_id == spec_id), None)
         return list(block.warnings) if block is not None else []
 
@@ -124,7 +132,7 @@ class QtProperties(QWidget):
         """The selected block's status from the last validation ('' if none)."""
         if self.report is None or self.row < 0:
             return ""
-        spec_id = self.doc.blocks[self.row].id
+        spec_id = self.block_id
         return next((b.note for b in self.report.blocks if b.block_id == spec_id), "")
 
     def _show_issue(self) -> None:
@@ -163,10 +171,11 @@ class QtProperties(QWidget):
         self.form = QWidget()
         form = QFormLayout(self.form)
         form.setContentsMargins(0, 0, 0, 0)
-        if self.row < 0:
+        row = self.row
+        if row < 0:
             self.title.setText("<i>Select a block to edit its parameters.</i>")
         else:
-            spec = self.doc.blocks[self.row]
+            spec = self.doc.blocks[row]
             block_type = spec.block_type
             self.title.setText(
                 f"<b>{html.escape(spec.label)}</b> &nbsp;<span style='color:#666'>{block_type.title} · "
@@ -194,9 +203,10 @@ class QtProperties(QWidget):
 
     def apply_param(self, name: str, value: Any) -> bool:
         """Check and apply one parameter; an invalid value is refused with a message."""
-        if self.row < 0:
+        row = self.row
+        if row < 0:
             return False
-        spec = self.doc.blocks[self.row]
+        spec = self.doc.blocks[row]
         if spec.params.get(name) == value:
             return False
         params = dict(spec.params)
@@ -209,13 +219,12 @@ class QtProperties(QWidget):
             return False
         self.message.clear()
         text = f"Set {spec.label}.{name} = {value}"
-        self.undo.push(QtUpdateBlock(self.doc, self.row, text, params=params))
+        self.undo.push(QtUpdateBlock(self.doc, row, text, params=params))
         return True
 
     def _on_event(self, event: str, info: dict) -> None:
         if event in ("reset", "removed", "inserted", "moved"):
-            self.row = min(self.row, len(self.doc.blocks) - 1)
-            self._rebuild()
+            self._rebuild()  # the window then shows the highlighted block (see sync)
         elif event == "changed" and info["index"] == self.row:
             self._rebuild()
 

@@ -1,0 +1,39 @@
+"""Regression tests for the bugs a new user met (issue 8, "Bugs found when tried as a new
+user would")."""
+
+from PySide6.QtCore import QModelIndex, Qt
+
+
+def shown_id(window):
+    """Id of the block the Properties panel shows (None when it shows none)."""
+    row = window.properties.row
+    return window.doc.blocks[row].id if row >= 0 else None
+
+
+def selected_id(window):
+    row = window.stack_view.selected_row()
+    return window.doc.blocks[row].id if row >= 0 else None
+
+
+def test_ctrl_down_keeps_the_panel_on_the_highlighted_block(window):
+    window.stack_view.select_row(0)  # the mlp
+    mlp = window.doc.blocks[0].id
+    window.actions["move_down"].trigger()  # Ctrl+Down
+    assert window.doc.blocks[1].id == mlp  # the move happened
+    assert selected_id(window) == mlp
+    assert shown_id(window) == mlp
+    window.properties.editor("hidden").setValue(72)  # the edit goes to the highlighted block
+    assert window.doc.blocks[1].params["hidden"] == 72
+    assert "hidden" not in window.doc.blocks[0].params
+
+
+def test_a_drag_keeps_the_panel_on_the_highlighted_block(window):
+    window.stack_view.select_row(0)
+    mlp = window.doc.blocks[0].id
+    data = window.model.mimeData([window.model.index(0, 0)])
+    assert window.model.dropMimeData(data, Qt.MoveAction, 3, 0, QModelIndex())
+    assert window.doc.blocks[2].id == mlp
+    assert selected_id(window) == shown_id(window) == mlp
+    window.undo.undo()  # the move back: still the same block on both sides
+    assert window.doc.blocks[0].id == mlp
+    assert selected_id(window) == shown_id(window) == mlp
