@@ -7,6 +7,8 @@ from functools import partial
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QStyle
 
+from ftstudio.gui.qt_help import add_help_menu
+
 
 def _action(window, text, slot, shortcut=None, icon=None, tip="") -> QAction:
     action = QAction(text, window)
@@ -93,6 +95,7 @@ def build_actions(window) -> dict[str, QAction]:
     model_menu.addSeparator()
     model_menu.addAction(a["validate"])
     window.view_menu = menu.addMenu("&View")
+    a.update(add_help_menu(window, menu))
 
     toolbar = window.addToolBar("Main")
     toolbar.setObjectName("mainToolbar")

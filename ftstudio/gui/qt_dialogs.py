@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 
 from ftstudio.gui.qt_plain_text import ask
@@ -129,3 +131,31 @@ class QtDialogs:
             dialog.exec()
         finally:
             dialog.deleteLater()
+
+    def show_shortcuts(self, rows: list[tuple[str, str]]) -> None:
+        """The keyboard shortcuts dialog: one (action, shortcut) row each."""
+        from ftstudio.gui.qt_help_dialogs import shortcuts_dialog
+
+        dialog = shortcuts_dialog(rows, self.parent)
+        try:
+            dialog.exec()
+        finally:
+            dialog.deleteLater()
+
+    def show_about(self, text: str) -> None:
+        ask(
+            self.parent,
+            QMessageBox.Information,
+            "About FT Studio",
+            text,
+            QMessageBox.Ok,
+            QMessageBox.Ok,
+        )
+
+    def open_document(self, path: str) -> None:
+        """Open a local file in the desktop's viewer for its type."""
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(path)):
+            self.show_error(
+                "Cannot open the document",
+                f"No application opened {path}. Open it with a text editor or Markdown viewer.",
+            )

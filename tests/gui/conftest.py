@@ -70,6 +70,9 @@ class FakeDialogs:
         self.overwrite_answer = False
         self.overwrite_reasons: list = []
         self.export_results: list = []
+        self.shortcut_rows: list[list[tuple[str, str]]] = []  # one list per dialog shown
+        self.about_texts: list[str] = []
+        self.opened_documents: list[str] = []
 
     def ask_save_changes(self, name):
         self.asked.append("save_changes")
@@ -122,6 +125,15 @@ class FakeDialogs:
 
     def show_export_result(self, result, project_name):
         self.export_results.append(result)
+
+    def show_shortcuts(self, rows):
+        self.shortcut_rows.append(rows)
+
+    def show_about(self, text):
+        self.about_texts.append(text)
+
+    def open_document(self, path):
+        self.opened_documents.append(path)
 
 
 @pytest.fixture
