@@ -12,15 +12,14 @@ CNN's state dict only, with the pretraining result in its metadata. Used by
 from __future__ import annotations
 
 import argparse
-import os
+import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
-from safetensors.torch import save_file
 
-from ftstudio.core import project as project_io
-from ftstudio.core.training import train_project
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pretrain_block import pretrain_block  # noqa: E402
 
 SIZE = 64
 BACKBONE = {"width": 16, "stages": 4, "output": "pooled"}
@@ -77,28 +76,14 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp) / "digits-0-4"
         write_digits_folder(folder, PRETRAIN_CLASSES)
         raw = pretrain_project(folder)
-        project = project_io.from_dict(raw, "digits64 pretraining")
-        result = train_project(
-            project, overrides={"device": args.device}, run_dir=Path(tmp) / "run"
-        )
-    state = {
-        k: v.detach().cpu().contiguous()
-        for k, v in result.model.get_submodule("backbone").state_dict().items()
-    }
-    accuracy = result.summary["final"]["val_accuracy"]
-    metadata = {
-        "task": "digits 0-4, 64x64 RGB image folder",
-        "backbone": "small_cnn " + " ".join(f"{k}={v}" for k, v in BACKBONE.items()),
-        "epochs": str(raw["training"]["epochs"]),
-        "val_accuracy": f"{accuracy:.4f}",
-        "made_by": "scripts/make_digits64_backbone.py",
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    partial = args.out.with_name(args.out.name + ".partial")
-    save_file(state, str(partial), metadata=metadata)
-    os.replace(partial, args.out)  # atomic: never a half-written weights file
+        metadata = {
+            "task": "digits 0-4, 64x64 RGB image folder",
+            "backbone": "small_cnn " + " ".join(f"{k}={v}" for k, v in BACKBONE.items()),
+            "epochs": str(raw["training"]["epochs"]),
+            "made_by": "scripts/make_digits64_backbone.py",
+        }
+        accuracy = pretrain_block(raw, "backbone", args.out, metadata, device=args.device)
     print(f"val accuracy on digits 0-4: {accuracy:.4f}")
-    print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
     return 0
 
 

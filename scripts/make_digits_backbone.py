@@ -7,14 +7,13 @@ only). Deterministic on CPU: ``python scripts/make_digits_backbone.py``.
 from __future__ import annotations
 
 import argparse
-import tempfile
+import sys
 from pathlib import Path
 
-from safetensors.torch import save_file
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pretrain_block import pretrain_block  # noqa: E402
 
-from ftstudio.core import project as project_io
-from ftstudio.core.project import RESOURCES
-from ftstudio.core.training import train_project
+from ftstudio.core.project import RESOURCES  # noqa: E402
 
 OUT = RESOURCES / "weights" / "digits_cnn_0-4.safetensors"
 
@@ -42,18 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT, help="where to write the weights")
     args = parser.parse_args(argv)
-    project = project_io.from_dict(PRETRAIN, "digits pretraining")
-    with tempfile.TemporaryDirectory() as run_dir:
-        result = train_project(project, overrides={"device": "cpu"}, run_dir=run_dir)
-    state = {
-        k: v.detach().cpu().contiguous()
-        for k, v in result.model.get_submodule("backbone").state_dict().items()
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    save_file(state, str(args.out))
-    final = result.summary["final"]
-    print(f"val accuracy on digits 0-4: {final.get('val_accuracy', float('nan')):.4f}")
-    print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
+    accuracy = pretrain_block(PRETRAIN, "backbone", args.out)
+    print(f"val accuracy on digits 0-4: {accuracy:.4f}")
     return 0
 
 

@@ -14,15 +14,13 @@ only) with the pretraining result in the file's metadata. Deterministic on CPU:
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
+import sys
 from pathlib import Path
 
-from safetensors.torch import save_file
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pretrain_block import pretrain_block  # noqa: E402
 
-from ftstudio.core import project as project_io
-from ftstudio.core.project import RESOURCES
-from ftstudio.core.training import train_project
+from ftstudio.core.project import RESOURCES  # noqa: E402
 
 OUT = RESOURCES / "weights" / "sequence_encoder_symbols.safetensors"
 
@@ -55,28 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT, help="where to write the weights")
     args = parser.parse_args(argv)
-    project = project_io.from_dict(PRETRAIN, "sequence encoder pretraining")
-    with tempfile.TemporaryDirectory() as run_dir:
-        result = train_project(project, overrides={"device": "cpu"}, run_dir=run_dir)
-    state = {
-        k: v.detach().cpu().contiguous()
-        for k, v in result.model.get_submodule("encoder").state_dict().items()
-    }
-    accuracy = result.summary["final"]["val_accuracy"]
     metadata = {
         "task": "synthetic-sequence, labels=symbols (11 classes)",
         "samples": str(PRETRAIN["data"]["samples"]),
         "data_seed": str(PRETRAIN["data"]["seed"]),
         "epochs": str(PRETRAIN["training"]["epochs"]),
-        "val_accuracy": f"{accuracy:.4f}",
         "made_by": "scripts/make_sequence_encoder.py",
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    partial = args.out.with_name(args.out.name + ".partial")
-    save_file(state, str(partial), metadata=metadata)
-    os.replace(partial, args.out)  # atomic: never a half-written weights file
+    accuracy = pretrain_block(PRETRAIN, "encoder", args.out, metadata)
     print(f"val accuracy on shown symbols: {accuracy:.4f}")
-    print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
     return 0
 
 
