@@ -1,12 +1,17 @@
 """A requested export format that is not written is a failure: the core refuses ONNX without
 the package before writing anything, the CLI exits 1 naming the install command, and a format
-that could not be traced makes the CLI exit 1 too (issue 9, acceptance 3)."""
+that could not be traced makes the CLI exit 1 too; the exported predict.py names Pillow when
+it is missing (issue 9, acceptance 3)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import textwrap
 
 import pytest
+from export_helpers import BLOCKER
 
 from ftstudio.cli import main
 from ftstudio.core.export import ExportError, export_project
@@ -60,3 +65,49 @@ def test_cli_torchscript_that_cannot_be_traced_exits_1(tmp_path, project_file, m
     assert "cannot trace this" in captured.err and "Traceback" not in captured.err
     assert (out / "model.py").is_file() and not (out / "model.ts").exists()
     assert main(["export", str(project_file), "--out", str(out)]) == 0  # nothing asked, all ok
+
+
+NO_PIL = textwrap.dedent(
+    """
+    class NoPillow:
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] == "PIL":
+                raise ImportError("Pillow is not installed here (export test)")
+            return None
+
+    sys.meta_path.insert(0, NoPillow())
+    for name in [m for m in sys.modules if m.split(".")[0] == "PIL"]:
+        del sys.modules[name]
+    import runpy
+    sys.argv = ["predict.py", *sys.argv[1:]]
+    runpy.run_path("predict.py", run_name="__main__")
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def digits_export(tmp_path_factory):
+    out = tmp_path_factory.mktemp("digits") / "out"
+    export_project(load_template("digits-transfer"), out)
+    return out
+
+
+def test_predict_on_an_image_without_pillow_names_the_package(tmp_path, digits_export):
+    from PIL import Image
+
+    out = digits_export
+    image = tmp_path / "digit.webp"  # not .png: Pillow-only formats are still images
+    Image.new("L", (16, 16), color=128).save(image)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSTARTUP")}
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCKER + NO_PIL, str(image)],
+        cwd=out,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert "pip install pillow" in line and str(image) in line

@@ -33,6 +33,17 @@ from model import (  # noqa: E402
 )
 
 TENSOR_SUFFIXES = (".npy", ".npz", ".pt", ".pth", ".csv")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+def need(package: str, module: str, why: str):
+    """Import ``module``, or exit with one line naming the package to install."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        sys.exit(f"error: {why} needs the {package} package: pip install {package}")
 
 
 def is_image(suffix: str) -> bool:
@@ -41,8 +52,8 @@ def is_image(suffix: str) -> bool:
         return False
     try:
         from PIL import Image
-    except ImportError:
-        return suffix in (".png", ".jpg", ".jpeg")
+    except ImportError:  # read_image names the package to install
+        return suffix in IMAGE_SUFFIXES
     Image.init()
     return suffix in Image.registered_extensions()
 
@@ -73,8 +84,8 @@ def read_csv(path: Path) -> torch.Tensor:
 
 
 def read_image(path: Path) -> torch.Tensor:
-    from PIL import Image
-    from torchvision import transforms as T
+    Image = need("pillow", "PIL.Image", f"reading the image {path}")
+    T = need("torchvision", "torchvision.transforms", f"preparing the image {path}")
 
     channels, height, width = INPUT_SHAPE
     prep = PREPROCESSING or {}
