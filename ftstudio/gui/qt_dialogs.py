@@ -88,6 +88,19 @@ class QtDialogs:
         )
         return answer == QMessageBox.Yes
 
+    def confirm_stop_training(self) -> bool:
+        """Close the window, stopping the running training? Default: No (keep training)."""
+        answer = ask(
+            self.parent,
+            QMessageBox.Warning,
+            "Stop training?",
+            "A training run is in progress. Closing FT Studio stops it after the current "
+            "batch (the last checkpoint is kept).\n\nStop training and close?",
+            QMessageBox.Yes | QMessageBox.No,
+            QMessageBox.No,
+        )
+        return answer == QMessageBox.Yes
+
     def offer_recovery(self, saved_at: str) -> bool:
         answer = ask(
             self.parent,

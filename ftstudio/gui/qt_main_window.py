@@ -247,6 +247,10 @@ class QtMainWindow(QMainWindow):
             self.restoreState(state, LAYOUT_VERSION)
 
     def closeEvent(self, event) -> None:
+        # one stray click must not end a long run: ask first (No keeps it training)
+        if self.training.runner.running and not self.dialogs.confirm_stop_training():
+            event.ignore()
+            return
         if not self.files.maybe_save():
             event.ignore()
             return

@@ -60,6 +60,7 @@ class FakeDialogs:
         self.recovery_answer = True
         self.run_code_answer = False
         self.memory_answer = False
+        self.stop_training_answer = True  # closing mid-run: stop it (teardown closes windows)
         self.file_choice: str | None = None
         self.folder_choice: str | None = None
         self.errors: list[tuple[str, str]] = []
@@ -107,6 +108,10 @@ class FakeDialogs:
     def confirm_memory(self, shortfall):
         self.asked.append("memory")
         return self.memory_answer
+
+    def confirm_stop_training(self):
+        self.asked.append("stop_training")
+        return self.stop_training_answer
 
     def offer_recovery(self, saved_at):
         self.asked.append("recovery")

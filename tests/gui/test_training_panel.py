@@ -149,10 +149,30 @@ def test_closing_the_window_mid_run_stops_and_joins_the_thread(starter, qtbot):
     thread, run_dir = panel.runner.thread, panel.run_dir
     starter.dialogs.save_answer = "discard"
     assert starter.close()
+    assert "stop_training" in starter.dialogs.asked  # it asked first
     assert thread.isFinished() and panel.runner.thread is None
     assert not panel.plots.timer.isActive()
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "stopped"  # a cooperative stop, not a killed thread
+
+
+def test_closing_mid_run_asks_and_no_keeps_it_training(starter, qtbot):
+    panel = starter.training
+    panel.settings.epochs.setValue(FOREVER)
+    start_and_wait_for_epoch(qtbot, panel)
+    thread = panel.runner.thread
+    starter.dialogs.stop_training_answer = False
+    starter.dialogs.save_answer = "discard"
+    for close in (starter.close, starter.actions["quit"].trigger):  # close button, Ctrl+Q
+        starter.dialogs.asked.clear()
+        close()
+        assert starter.dialogs.asked == ["stop_training"]  # asked, and nothing after a No
+        assert thread.isRunning() and panel.runner.running
+    with qtbot.waitSignal(panel.runner.epoch, timeout=RUN_MS):  # still learning
+        pass
+    starter.dialogs.stop_training_answer = True
+    assert starter.close()
+    assert thread.isFinished() and panel.runner.thread is None
 
 
 def test_runner_reports_a_bad_setting_once(qtbot):
