@@ -29,7 +29,8 @@ FORMATS = ("torchscript", "onnx")
 DESCRIPTIONS = {
     "model.py": "`build_model()` and `load_model()`: the model as PyTorch code",
     "layers.py": "the layer classes `model.py` uses (plain PyTorch)",
-    "model.safetensors": "the weights (state dict keys = block ids)",
+    "model.safetensors": "the weights (state dict keys = block ids); its metadata holds the "
+    "project name, class names, input shape, preprocessing and FT Studio version",
     "predict.py": "`python predict.py INPUT...`: predictions for files",
     "train.py": "`python train.py DATA.npz`: fine-tune further",
     "model.ts": "TorchScript (traced in eval mode): `torch.jit.load('model.ts')`",
@@ -208,7 +209,10 @@ def export_project(
     write("layers.py", Path(layers.__file__).read_text(encoding="utf-8"))
     for name, data in user_files.items():
         write(name, data)
-    write("model.safetensors", tensors.safetensors_bytes(model))
+    metadata = tensors.weights_metadata(
+        project.name, model_info.class_names, shape, model_info.preprocessing
+    )
+    write("model.safetensors", tensors.safetensors_bytes(model, metadata))
     write("predict.py", PREDICT_PY)
     write("train.py", TRAIN_PY)
     if "onnx" in formats:

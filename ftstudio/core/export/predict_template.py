@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import math
 import sys
 from pathlib import Path
@@ -145,18 +146,37 @@ def read_samples(path: Path) -> torch.Tensor:
     sys.exit(f"error: {path}: use .npy, .npz, .pt, .csv or an image file")
 
 
-def name_of(index: int) -> str:
-    return CLASS_NAMES[index] if CLASS_NAMES and index < len(CLASS_NAMES) else str(index)
+def class_names(weights: str) -> list[str] | None:
+    """The class names in the weights file's metadata, else CLASS_NAMES from model.py."""
+    path = Path(weights)
+    if not path.is_file():  # as load_model: a relative path is also looked up next to us
+        path = Path(__file__).resolve().parent / weights
+    if path.suffix != ".safetensors":
+        return CLASS_NAMES
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as handle:
+            names = json.loads((handle.metadata() or {}).get("class_names", "null"))
+    except Exception:  # an older export or another file: model.py's names
+        return CLASS_NAMES
+    if isinstance(names, list) and all(isinstance(n, str) for n in names):
+        return names
+    return CLASS_NAMES
 
 
-def describe(output: torch.Tensor) -> str:
+def name_of(index: int, names: list[str] | None) -> str:
+    return names[index] if names and index < len(names) else str(index)
+
+
+def describe(output: torch.Tensor, names: list[str] | None) -> str:
     if TASK == "regression":
         return " ".join(f"{v:.6g}" for v in output.tolist())
     probs = output.float().softmax(dim=-1)
     p, index = probs.max(dim=-1)
     if TASK == "token_classification":
-        return " ".join(name_of(i) for i in index.tolist())
-    return f"{name_of(int(index))} (p={float(p):.3f})"
+        return " ".join(name_of(i, names) for i in index.tolist())
+    return f"{name_of(int(index), names)} (p={float(p):.3f})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps")
     args = parser.parse_args(argv)
     model = load_model(args.weights, args.device)
+    names = class_names(args.weights)
     for path in args.inputs:
         if not path.is_file():
             sys.exit(f"error: no file {path}")
@@ -174,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
             outputs = model(x).cpu()
         for i, output in enumerate(outputs):
             where = f"{path}[{i}]" if len(outputs) > 1 else str(path)
-            print(f"{where}: {describe(output)}")
+            print(f"{where}: {describe(output, names)}")
     return 0
 
 

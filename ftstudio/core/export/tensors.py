@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from torch import nn
 
@@ -30,13 +32,38 @@ def load_trained(model: nn.Module, checkpoint: str | Path) -> None:
     load_into(model, state, path)
 
 
-def safetensors_bytes(model: nn.Module) -> bytes:
+def weights_metadata(
+    project_name: str,
+    class_names: list[str] | None,
+    input_shape: tuple[int, ...],
+    preprocessing: dict[str, Any] | None,
+) -> dict[str, str]:
+    """The safetensors header metadata of an export (str -> str: values are JSON).
+
+    ``project``, ``class_names`` (a list or null), ``input_shape``, ``preprocessing`` (a dict
+    or null) and ``ftstudio_version``; ``predict.py`` reads the class names from here.
+    """
+    import ftstudio
+
+    return {
+        "format": "pt",
+        "producer": "ftstudio",
+        "ftstudio_version": ftstudio.__version__,
+        "project": project_name,
+        "class_names": json.dumps(class_names),
+        "input_shape": json.dumps(list(input_shape)),
+        "preprocessing": json.dumps(preprocessing),
+    }
+
+
+def safetensors_bytes(model: nn.Module, metadata: dict[str, str] | None = None) -> bytes:
     """Every entry of ``model.state_dict()`` as its own contiguous CPU tensor, serialised.
 
     Cloning each tensor turns shared or tied storage into separate copies, which safetensors
-    requires; loading them back restores the same values under the same keys.
+    requires; loading them back restores the same values under the same keys. ``metadata``
+    (see :func:`weights_metadata`) goes into the header.
     """
     from safetensors.torch import save
 
     state = {k: v.detach().to("cpu").clone().contiguous() for k, v in model.state_dict().items()}
-    return save(state, metadata={"format": "pt", "producer": "ftstudio"})
+    return save(state, metadata=metadata or {"format": "pt", "producer": "ftstudio"})
