@@ -22,6 +22,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from model import FROZEN, TASK, load_model, standardize  # noqa: E402
 
+
 def is_frozen(name: str) -> bool:
     return any(name == prefix or name.startswith(prefix + ".") for prefix in FROZEN)
 
