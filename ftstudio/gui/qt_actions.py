@@ -8,6 +8,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QStyle
 
 from ftstudio.gui.qt_help import add_help_menu
+from ftstudio.gui.qt_undo_keys import redo_shortcuts
 
 
 def _action(window, text, slot, shortcut=None, icon=None, tip="") -> QAction:
@@ -69,7 +70,7 @@ def build_actions(window) -> dict[str, QAction]:
     a["undo"].setShortcut(QKeySequence.Undo)
     a["undo"].setIcon(window.style().standardIcon(sp.SP_ArrowBack))
     a["redo"] = window.undo.createRedoAction(window, "&Redo")
-    a["redo"].setShortcut(QKeySequence.Redo)
+    a["redo"].setShortcuts(redo_shortcuts())  # Ctrl+Y and Ctrl+Shift+Z
     a["redo"].setIcon(window.style().standardIcon(sp.SP_ArrowForward))
 
     menu = window.menuBar()

@@ -25,6 +25,7 @@ from ftstudio.gui.qt_stack_model import QtStackModel
 from ftstudio.gui.qt_stack_view import QtStackView
 from ftstudio.gui.qt_status import QtStatusBar
 from ftstudio.gui.qt_training_panel import QtTrainingPanel
+from ftstudio.gui.qt_undo_keys import share_undo_keys
 from ftstudio.gui.qt_validator import QtValidator
 from ftstudio.gui.stack_document import StackDocument
 
@@ -103,10 +104,12 @@ class QtMainWindow(QMainWindow):
         self.project_dock = self._dock(
             "Project", "projectDock", project_scroll, Qt.RightDockWidgetArea
         )
+        share_undo_keys(self.project_settings)
         self.tabifyDockWidget(self.properties_dock, self.project_dock)
         self.properties_dock.raise_()
         self.training = QtTrainingPanel(self.doc, self.undo)
         self.training.confirm_memory = self.dialogs.confirm_memory
+        share_undo_keys(self.training)
         self.validator.reportReady.connect(self.training.set_report)
         self.training_dock = self._dock(
             "Training", "trainingDock", self.training, Qt.BottomDockWidgetArea

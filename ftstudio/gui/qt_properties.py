@@ -23,6 +23,7 @@ from ftstudio.core.errors import FTStudioError
 from ftstudio.core.shapes import BlockIssue, ValidationReport
 from ftstudio.gui.qt_commands import QtUpdateBlock
 from ftstudio.gui.qt_param_editors import make_editor
+from ftstudio.gui.qt_undo_keys import share_undo_keys
 from ftstudio.gui.stack_document import StackDocument
 
 ISSUE_STYLE = (
@@ -193,6 +194,7 @@ class QtProperties(QWidget):
                 label = QLabel(param.title)
                 label.setToolTip(param.help)
                 form.addRow(label, editor)
+        share_undo_keys(self.form)  # Ctrl+Z in a field undoes the project edit (see module)
         self.form_layout.addWidget(self.form)
         self._show_issue()
         target = self.form.findChild(QWidget, focused) if focused else None
