@@ -11,13 +11,22 @@ from ftstudio.gui.qt_help import add_help_menu
 from ftstudio.gui.qt_undo_keys import redo_shortcuts
 
 
+def plain_label(text: str) -> str:
+    """A menu text as tooltips show it: no mnemonic '&' (a literal '&&' stays '&'), no '…'."""
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&").replace("…", "")
+
+
 def _action(window, text, slot, shortcut=None, icon=None, tip="") -> QAction:
     action = QAction(text, window)
+    label = plain_label(text)
+    action.setToolTip(label)
     if shortcut is not None:
         action.setShortcut(QKeySequence(shortcut))
+        keys = action.shortcut().toString(QKeySequence.NativeText)
+        action.setToolTip(f"{label} ({keys})")
     if icon is not None:
         action.setIcon(window.style().standardIcon(icon))
-    action.setStatusTip(tip or text.replace("…", ""))
+    action.setStatusTip(tip or label)
     action.triggered.connect(lambda _checked=False: slot())
     return action
 

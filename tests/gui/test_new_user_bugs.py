@@ -2,6 +2,7 @@
 user would")."""
 
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication
 
 
@@ -77,3 +78,13 @@ def test_ctrl_z_first_undoes_the_fields_own_uncommitted_typing(window, qtbot):
     assert field.text() == "72"  # the typing is undone ...
     assert window.undo.index() == steps  # ... and the project edit is not
     assert window.doc.blocks[0].params["hidden"] == 72
+
+
+def test_no_tooltip_or_status_tip_shows_a_mnemonic_ampersand(window):
+    actions = window.findChildren(QAction)
+    assert len(actions) > 15
+    for action in actions:
+        for tip in (action.toolTip(), action.statusTip()):
+            assert "&" not in tip.replace("&&", ""), (action.text(), tip)
+    assert window.actions["move_down"].statusTip() == "Move down"
+    assert window.actions["move_down"].toolTip() == "Move down (Ctrl+Down)"
