@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QFormLayout,
     QFrame,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QVBoxLayout,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 from ftstudio.core import blocks
 from ftstudio.core.errors import FTStudioError
 from ftstudio.core.shapes import BlockIssue, ValidationReport
+from ftstudio.core.weights_remedies import CHOOSE_FILE, WeightsRemedy, weights_remedies
 from ftstudio.gui.qt_commands import QtUpdateBlock
 from ftstudio.gui.qt_param_editors import make_editor
 from ftstudio.gui.qt_undo_keys import share_undo_keys
@@ -68,6 +70,9 @@ class QtProperties(QWidget):
         box = QVBoxLayout(self.issue_box)
         box.addWidget(self.issue_label)
         box.addWidget(self.fix_button)
+        self.remedy_row = QHBoxLayout()  # a weights problem's remedies, as buttons
+        box.addLayout(self.remedy_row)
+        self.remedy_buttons: list[QPushButton] = []
         self.warning_box = QFrame(objectName="warning")
         self.warning_box.setStyleSheet(WARNING_STYLE)
         self.warning_label = QLabel(wordWrap=True, objectName="warningText")
@@ -145,6 +150,7 @@ class QtProperties(QWidget):
         self.warning_label.setText("\n\n".join(warnings))
         issue = self.current_issue()
         self.issue_box.setVisible(issue is not None)
+        self._show_remedies(issue)
         if issue is None:
             return
         self.issue_label.setText(issue.message)
@@ -152,6 +158,18 @@ class QtProperties(QWidget):
         if issue.fix:  # the message names the block; a long title here widened the dock
             title = blocks.get(issue.fix).title
             self.fix_button.setToolTip(f"Insert '{title}' before this block (undoable)")
+
+    def _show_remedies(self, issue: BlockIssue | None) -> None:
+        for button in self.remedy_buttons:
+            button.deleteLater()
+        self.remedy_buttons = []
+        if issue is None or issue.kind != "weights" or self.row < 0:
+            return
+        for remedy in weights_remedies(self.doc.blocks[self.row]):
+            button = QPushButton(remedy.label)
+            button.clicked.connect(lambda _checked=False, r=remedy: self.apply_remedy(r))
+            self.remedy_row.addWidget(button)
+            self.remedy_buttons.append(button)
 
     def _focused_param(self) -> str | None:
         """objectName of the form editor holding the keyboard focus, if any."""
@@ -208,11 +226,28 @@ class QtProperties(QWidget):
         row = self.row
         if row < 0:
             return False
-        spec = self.doc.blocks[row]
-        if spec.params.get(name) == value:
+        return self._apply({name: value}, f"Set {self.doc.blocks[row].label}.{name} = {value}")
+
+    def apply_remedy(self, remedy: WeightsRemedy) -> bool:
+        """Apply a weights problem's remedy (asking for the file first), undoable."""
+        row = self.row
+        if row < 0:
             return False
-        params = dict(spec.params)
-        params[name] = value
+        spec = self.doc.blocks[row]
+        updates = dict(remedy.params)
+        if remedy.kind == CHOOSE_FILE:
+            chosen = self._choose_file(f"Weights for {spec.label}")
+            if not chosen:
+                return False
+            updates[remedy.param] = chosen
+        return self._apply(updates, f"{remedy.label.rstrip('…')}: {spec.label}")
+
+    def _apply(self, updates: dict[str, Any], text: str) -> bool:
+        row = self.row
+        spec = self.doc.blocks[row]
+        if all(spec.params.get(name) == value for name, value in updates.items()):
+            return False
+        params = {**spec.params, **updates}
         try:
             params = spec.block_type.resolve(params, f"'{spec.label}'")
         except FTStudioError as exc:
@@ -220,7 +255,6 @@ class QtProperties(QWidget):
             self._rebuild()
             return False
         self.message.clear()
-        text = f"Set {spec.label}.{name} = {value}"
         self.undo.push(QtUpdateBlock(self.doc, row, text, params=params))
         return True
 

@@ -88,3 +88,47 @@ def test_no_tooltip_or_status_tip_shows_a_mnemonic_ampersand(window):
             assert "&" not in tip.replace("&&", ""), (action.text(), tip)
     assert window.actions["move_down"].statusTip() == "Move down"
     assert window.actions["move_down"].toolTip() == "Move down (Ctrl+Down)"
+
+
+def cnn_with_unfit_weights(tmp_path):
+    import torch
+
+    from ftstudio.core.project import InputSpec, Project, TaskSpec, make_block
+
+    bad = tmp_path / "other.pt"
+    torch.save(torch.nn.Linear(3, 4).state_dict(), bad)
+    project = Project(input=InputSpec((3, 32, 32)), task=TaskSpec(num_classes=2))
+    project.blocks = [
+        make_block("small_cnn", project, weights_file=str(bad)),
+        make_block("linear_classifier", project, classes=2),
+    ]
+    return project, bad
+
+
+def remedy_buttons(window):
+    return {b.text(): b for b in window.properties.remedy_buttons}
+
+
+def test_a_weights_problem_offers_random_init_and_another_file(make_window, settle, tmp_path):
+    project, bad = cnn_with_unfit_weights(tmp_path)
+    window = make_window(project=project)
+    issue = window.validator.report.issue
+    assert issue is not None and issue.kind == "weights" and issue.title == "Weights problem"
+    assert "missing" in issue.message and "unexpected 2" in issue.message  # counted
+    window.stack_view.select_row(0)
+    buttons = remedy_buttons(window)
+    assert set(buttons) == {"Choose another file…", "Use random initialisation"}
+    buttons["Use random initialisation"].click()
+    assert window.doc.blocks[0].params["weights_file"] == ""
+    settle(window)
+    issue = window.validator.report.issue  # (the default data may still disagree)
+    assert issue is None or issue.kind != "weights"
+    assert remedy_buttons(window) == {}  # nothing to remedy any more
+    window.undo.undo()
+    assert window.doc.blocks[0].params["weights_file"] == str(bad)
+    settle(window)
+    other = tmp_path / "another.pt"
+    window.dialogs.file_choice = str(other)
+    remedy_buttons(window)["Choose another file…"].click()
+    assert "file" in window.dialogs.asked
+    assert window.doc.blocks[0].params["weights_file"] == str(other)
