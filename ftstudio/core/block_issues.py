@@ -16,7 +16,8 @@ def issue_from_error(index: int, spec: BlockSpec, exc: Exception, shape: Shape) 
     if isinstance(exc, ShapeMismatch):
         return BlockIssue(index, spec.id, str(exc), exc.expected, exc.got, exc.fix)
     if isinstance(exc, WeightsUnavailableError):
-        return BlockIssue(index, spec.id, f"{spec.label}: {exc}", kind="weights")
+        message = f"{spec.label}: {exc}"
+        return BlockIssue(index, spec.id, message, kind="weights", details=exc.details)
     if isinstance(exc, FTStudioError):
         return BlockIssue(index, spec.id, f"{spec.label}: {exc}{_place(spec, exc)}")
     # torch's own error for this input shape

@@ -58,6 +58,8 @@ class UnknownBlockTypeError(FTStudioError):
 class WeightsUnavailableError(FTStudioError):
     """Pretrained weights could not be found or loaded."""
 
+    details = ""  # the full list of keys that do not fit, when the message summarises it
+
 
 class ShapeMismatch(FTStudioError):
     """A block cannot accept the shape it is given.

@@ -100,6 +100,17 @@ class KeyFit:
         return "; ".join(parts)
 
     @property
+    def full_list(self) -> str:
+        """Every key that does not fit, one a line under its heading ('' if all fit)."""
+        groups = (("Missing", self.missing), ("Unexpected", self.unexpected))
+        lines = []
+        for title, keys in (*groups, ("Wrong shape", self.wrong)):
+            if keys:
+                lines.append(f"{title} ({len(keys)}):")
+                lines.extend(f"  {key}" for key in keys)
+        return "\n".join(lines)
+
+    @property
     def only_shapes_differ(self) -> bool:
         """Every name fits but some shapes do not: the architecture is right, but modified."""
         return bool(self.wrong) and not (self.missing or self.unexpected)

@@ -26,6 +26,7 @@ class BlockIssue:
     got: str = ""
     fix: str | None = None
     kind: str = "block"
+    details: str = ""  # the full list behind a summarised message (shown on demand)
 
     @property
     def title(self) -> str:

@@ -128,10 +128,12 @@ def apply_weights_file(
     state = load_state_dict_file(path, device="cpu" if load else "meta")
     fit = fit_keys(shapes_of(state), shapes_of(module.state_dict()), ignore, ignore_unexpected)
     if not fit.ok:
-        raise WeightsUnavailableError(
+        error = WeightsUnavailableError(
             f"The weights in {path} do not match the model ({fit.problems}). "
             + (remedy(fit) if remedy else "Pick a file saved from this block.")
         )
+        error.details = fit.full_list
+        raise error
     if load:
         module.load_state_dict({name: state[key] for key, name in fit.keys.items()}, strict=False)
     return fit

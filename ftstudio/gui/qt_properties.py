@@ -73,6 +73,11 @@ class QtProperties(QWidget):
         self.remedy_row = QHBoxLayout()  # a weights problem's remedies, as buttons
         box.addLayout(self.remedy_row)
         self.remedy_buttons: list[QPushButton] = []
+        self.details = QLabel(wordWrap=True, objectName="issueDetails")
+        self.details.setTextFormat(Qt.PlainText)
+        self.details.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.details.hide()
+        box.addWidget(self.details)
         self.warning_box = QFrame(objectName="warning")
         self.warning_box.setStyleSheet(WARNING_STYLE)
         self.warning_label = QLabel(wordWrap=True, objectName="warningText")
@@ -163,8 +168,15 @@ class QtProperties(QWidget):
         for button in self.remedy_buttons:
             button.deleteLater()
         self.remedy_buttons = []
+        self.details.setText(issue.details if issue is not None else "")
+        self.details.hide()
         if issue is None or issue.kind != "weights" or self.row < 0:
             return
+        if issue.details:
+            button = QPushButton("Show all keys", checkable=True)
+            button.toggled.connect(self.details.setVisible)
+            self.remedy_row.addWidget(button)
+            self.remedy_buttons.append(button)
         for remedy in weights_remedies(self.doc.blocks[self.row]):
             button = QPushButton(remedy.label)
             button.clicked.connect(lambda _checked=False, r=remedy: self.apply_remedy(r))

@@ -117,7 +117,12 @@ def test_a_weights_problem_offers_random_init_and_another_file(make_window, sett
     assert "missing" in issue.message and "unexpected 2" in issue.message  # counted
     window.stack_view.select_row(0)
     buttons = remedy_buttons(window)
-    assert set(buttons) == {"Choose another file…", "Use random initialisation"}
+    assert set(buttons) == {"Choose another file…", "Use random initialisation", "Show all keys"}
+    details = window.properties.details
+    assert not details.isVisibleTo(window.properties)
+    buttons["Show all keys"].click()  # the full list on demand
+    assert details.isVisibleTo(window.properties)
+    assert "Unexpected (2):\n  weight\n  bias" in details.text()
     buttons["Use random initialisation"].click()
     assert window.doc.blocks[0].params["weights_file"] == ""
     settle(window)
