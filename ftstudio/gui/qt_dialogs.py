@@ -24,6 +24,12 @@ class QtDialogs:
     def __init__(self, parent: QWidget | None = None):
         self.parent = parent
 
+    def _yes_no(self, icon: QMessageBox.Icon, title: str, text: str, default_yes: bool) -> bool:
+        """A plain-text Yes/No question; True for Yes."""
+        default = QMessageBox.Yes if default_yes else QMessageBox.No
+        buttons = QMessageBox.Yes | QMessageBox.No
+        return ask(self.parent, icon, title, text, buttons, default) == QMessageBox.Yes
+
     def ask_save_changes(self, name: str) -> str:
         """'save', 'discard' or 'cancel'."""
         answer = ask(
@@ -62,15 +68,12 @@ class QtDialogs:
     def ask_run_code(self, message: str) -> bool:
         """Run a project's custom code? ``message`` names the file and its hash state.
         Default: No."""
-        answer = ask(
-            self.parent,
+        return self._yes_no(
             QMessageBox.Warning,
             "Run custom code?",
             f"{message}\n\nRun this Python code? Only say yes if you trust it.",
-            QMessageBox.Yes | QMessageBox.No,
-            QMessageBox.No,
+            default_yes=False,
         )
-        return answer == QMessageBox.Yes
 
     def choose_folder(self, title: str) -> str | None:
         path = QFileDialog.getExistingDirectory(self.parent, title)
@@ -78,39 +81,30 @@ class QtDialogs:
 
     def confirm_memory(self, shortfall: str) -> bool:
         """Start a run whose memory estimate is over the free memory? Default: No."""
-        answer = ask(
-            self.parent,
+        return self._yes_no(
             QMessageBox.Warning,
             "Not enough memory?",
             f"{shortfall}\n\nThe run may fail or make the computer unresponsive. Start anyway?",
-            QMessageBox.Yes | QMessageBox.No,
-            QMessageBox.No,
+            default_yes=False,
         )
-        return answer == QMessageBox.Yes
 
     def confirm_stop_training(self) -> bool:
         """Close the window, stopping the running training? Default: No (keep training)."""
-        answer = ask(
-            self.parent,
+        return self._yes_no(
             QMessageBox.Warning,
             "Stop training?",
             "A training run is in progress. Closing FT Studio stops it after the current "
             "batch (the last checkpoint is kept).\n\nStop training and close?",
-            QMessageBox.Yes | QMessageBox.No,
-            QMessageBox.No,
+            default_yes=False,
         )
-        return answer == QMessageBox.Yes
 
     def offer_recovery(self, saved_at: str) -> bool:
-        answer = ask(
-            self.parent,
+        return self._yes_no(
             QMessageBox.Question,
             "Recover unsaved work?",
             f"FT Studio did not close normally. Recover the unsaved project from {saved_at}?",
-            QMessageBox.Yes | QMessageBox.No,
-            QMessageBox.Yes,
+            default_yes=True,
         )
-        return answer == QMessageBox.Yes
 
     def ask_export(self, options: ExportOptions) -> ExportRequest | None:
         """The export dialog: folder, weights, formats; None when cancelled."""
@@ -124,17 +118,14 @@ class QtDialogs:
 
     def ask_overwrite(self, folder: str, reason: str | None = None) -> bool:
         why = reason or f"“{folder}” is not empty and is not an earlier FT Studio export."
-        answer = ask(
-            self.parent,
+        return self._yes_no(
             QMessageBox.Question,
             "Write into this folder?",
             f"{why}\n\nWrite the export into “{folder}” anyway? Files with the names the export "
             "writes are replaced, and FT Studio's own unchanged files from an earlier export "
             "that this one no longer writes are removed; other files stay.",
-            QMessageBox.Yes | QMessageBox.No,
-            QMessageBox.No,
+            default_yes=False,
         )
-        return answer == QMessageBox.Yes
 
     def show_export_result(self, result: ExportResult, project_name: str) -> None:
         from ftstudio.gui.qt_export_dialog import QtExportResultDialog
