@@ -8,13 +8,13 @@ import stat
 
 import pytest
 import torch
+from train_helpers import tiny_project
 
 from ftstudio.core import project as project_io
 from ftstudio.core import tempfiles
 from ftstudio.core.export import export_project
 from ftstudio.core.training.checkpoint import save_checkpoint
 from ftstudio.core.training.run import train_project
-from tests.core.train_helpers import tiny_project
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 
