@@ -59,7 +59,7 @@ class QtStatusBar(QStatusBar):
             self.validity.setText(f"✓ Shapes{checked} OK{warned}")
             self.validity.setStyleSheet("color: #1e7b34; font-weight: bold;")
         elif report.issue.kind == "data":
-            self.validity.setText(f"✗ The data does not fit{warned}")
+            self.validity.setText(f"✗ Data problem{warned}")
             self.validity.setStyleSheet("color: #9b1c1c; font-weight: bold;")
             tips.insert(0, report.issue.message)
         else:

@@ -4,6 +4,7 @@ project (`--data`), and pretrained weights missing from the local cache (a warni
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -138,8 +139,13 @@ def test_only_local_small_sources_are_cheap_to_peek(tmp_path, monkeypatch):
     assert peek.cheap_to_peek(project)
     monkeypatch.setattr(peek, "PEEK_LIMIT_BYTES", 10)
     assert not peek.cheap_to_peek(project)
-    project.data["path"] = "missing.csv"
+    project.data["path"] = "missing.csv"  # cheap: the check names it at once
     monkeypatch.setattr(peek, "PEEK_LIMIT_BYTES", 1 << 20)
+    assert peek.cheap_to_peek(project)
+    check = peek.check_data(project)
+    assert not check.ok and "missing.csv" in check.error and "does not exist" in check.error
+    os.mkfifo(tmp_path / "pipe.csv")
+    project.data["path"] = "pipe.csv"  # exists but is no regular file: never read here
     assert not peek.cheap_to_peek(project)
     project.data = {"source": "digits"}
     assert peek.cheap_to_peek(project)

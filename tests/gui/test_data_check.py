@@ -29,7 +29,7 @@ def test_window_says_when_the_data_does_not_fit_and_turns_train_off(
     settle(window)
     report = window.validator.report
     assert report.issue is not None and report.issue.kind == "data"
-    assert "The data does not fit" in window.status.validity.text()
+    assert "Data problem" in window.status.validity.text()
     tip = window.status.validity.toolTip()
     assert "[4]" in tip and "[3]" in tip
     assert not window.training.train_action.isEnabled()
@@ -45,6 +45,21 @@ def test_window_says_when_the_data_does_not_fit_and_turns_train_off(
     assert window.validator.report.ok and window.validator.report.data is not None
     assert "Shapes and data OK" in window.status.validity.text()
     assert window.training.train_action.isEnabled()
+
+
+def test_a_missing_data_folder_is_said_before_train(make_window, settle, tmp_path):
+    project = Project(name="pics", input=InputSpec((3, 16, 16)), task=TaskSpec(num_classes=2))
+    project.blocks.append(make_block("small_cnn", project))
+    project.blocks.append(make_block("linear_classifier", project, classes=2))
+    project.data = {"source": "image-folder", "path": "images"}  # a folder never made
+    project_io.save(project, tmp_path / "pics.ftproj")
+    window = make_window(project=project_io.load(tmp_path / "pics.ftproj"))
+    settle(window)
+    report = window.validator.report
+    assert report.issue is not None and report.issue.kind == "data"
+    assert "Data problem" in window.status.validity.text()
+    assert "does not exist" in window.status.validity.toolTip()
+    assert not window.training.train_action.isEnabled()
 
 
 def _scaled_csv(tmp_path) -> Project:

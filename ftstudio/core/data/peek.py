@@ -76,7 +76,8 @@ def _paths(project) -> list[Path]:
 
 
 def cheap_to_peek(project) -> bool:
-    """True for the built-in digits and for local files/folders that exist and are small."""
+    """True for the built-in digits, for local files/folders that are small, and for a path
+    that does not exist (the check says so at once, before the user presses Train)."""
     source = (project.data or {}).get("source", "digits")
     if source in CHEAP_BUILT_IN:
         return True
@@ -86,7 +87,7 @@ def cheap_to_peek(project) -> bool:
     if not paths:
         return False
     for path in paths:
-        if path.is_dir():
+        if path.is_dir() or not path.exists():
             continue  # an image folder: names are listed, one image is decoded
         if not path.is_file() or path.stat().st_size > PEEK_LIMIT_BYTES:
             return False
