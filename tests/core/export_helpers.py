@@ -64,19 +64,25 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run_exported(jobs: list[dict], cwd: Path) -> list[dict]:
-    """Load each export's ``model.load_model()`` without ftstudio and run it on its input.
-
-    ``jobs``: ``{"dir", "input" (a .pt tensor), "output", "ts" (also run model.ts)}``.
-    """
-    result = subprocess.run(
-        [sys.executable, "-c", RUN_MODELS, json.dumps(jobs)],
+def run_python(code: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``python -c CODE ARGS`` in ``cwd`` with our PYTHONPATH dropped (the code blocks ftstudio
+    itself by starting with ``BLOCKER``)."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
         cwd=cwd,
         env=_env(),
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def run_exported(jobs: list[dict], cwd: Path) -> list[dict]:
+    """Load each export's ``model.load_model()`` without ftstudio and run it on its input.
+
+    ``jobs``: ``{"dir", "input" (a .pt tensor), "output", "ts" (also run model.ts)}``.
+    """
+    result = run_python(RUN_MODELS, json.dumps(jobs), cwd=cwd)
     assert result.returncode == 0, result.stderr[-3000:]
     return [torch.load(job["output"], weights_only=True) for job in jobs]
 
@@ -90,14 +96,7 @@ def run_script(export_dir: Path, script: str, *args: str) -> subprocess.Complete
         runpy.run_path({script!r}, run_name="__main__")
         """
     )
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=export_dir,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_python(code, cwd=export_dir)
 
 
 def in_app_model(project, export_dir: Path):

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import textwrap
 
 import pytest
 import torch
-from export_helpers import BLOCKER, _env
+from export_helpers import BLOCKER, run_python
 from tiny_nets import TinyNet
 
 from ftstudio.core.builder import build_model
@@ -103,14 +101,7 @@ def test_crafted_strings_export_as_literals_and_never_run(tmp_path):
         assert readme_title.endswith(": exported from FT Studio")
         folders.append(str(out))
         expected.append(classes)
-    result = subprocess.run(
-        [sys.executable, "-c", CHECK, json.dumps(folders)],
-        cwd=tmp_path,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_python(CHECK, json.dumps(folders), cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert not marker.exists(), "a crafted name ran as code"
     found = json.loads(result.stdout.strip().splitlines()[-1])

@@ -124,7 +124,7 @@ def test_exported_scripts_refuse_a_pickle_in_their_own_words(tmp_path, pickled):
 
 
 def test_exported_load_model_refuses_a_pickle_in_its_own_words(tmp_path, pickled):
-    from export_helpers import BLOCKER, _env
+    from export_helpers import BLOCKER, run_python
 
     from ftstudio.core.export import export_project
     from ftstudio.core.templates import load_template
@@ -132,11 +132,6 @@ def test_exported_load_model_refuses_a_pickle_in_its_own_words(tmp_path, pickled
     out = tmp_path / "out"
     export_project(load_template("seed-sequence"), out)
     code = BLOCKER + f"\nimport model\nmodel.load_model({str(pickled)!r})\n"
-    import subprocess
-    import sys
-
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=out, env=_env(), capture_output=True, text=True
-    )
+    result = run_python(code, cwd=out)
     assert result.returncode != 0 and "load_model reads weights only" in result.stderr
     assert not any(word in result.stderr for word in ADVICE)
