@@ -1,72 +1,98 @@
-"""The terminal progress line of ``ftstudio train`` (a training callback, so it imports torch:
-the train command loads it only when it runs)."""
+"""The terminal progress line of ``ftstudio train``: a tqdm bar driven by training callbacks.
+
+It imports torch (through the callbacks) and tqdm, so the train command loads it only when it
+runs; ``ftstudio --help`` never does. tqdm handles the terminal width, rate smoothing and
+output that is not a terminal (a log file, a pipe: plain ASCII, at most one update per
+``LOG_INTERVAL_S``).
+"""
 
 from __future__ import annotations
 
 import sys
-import time
 from typing import Any
+
+from tqdm import tqdm
 
 from ftstudio.core.text import printable
 from ftstudio.core.training.callbacks import Callback
 
+LOG_INTERVAL_S = 5.0  # progress updates written to a file or pipe, at most one per this
+LOG_WIDTH = 100  # characters of a progress line that does not go to a terminal
+EPOCH_KEYS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_mae")
+
 
 class ProgressPrinter(Callback):
-    """Prints epoch, step, loss, samples/s and ETA on one terminal line."""
+    """Epoch, batches, loss, samples/s and ETA on one line; a summary line per epoch."""
 
     def __init__(self, batch_size: int, stream=None, enabled: bool = True, warn: bool = True):
         self.batch_size = batch_size
-        stream = stream or sys.stderr
-        self.stream, self.enabled, self.warn = stream, enabled, warn
-        self.tty = stream.isatty()
-        self.loss = float("nan")
-        self.last_print = 0.0
+        self.stream = stream or sys.stderr
+        self.enabled, self.warn = enabled, warn
+        self.tty = self.stream.isatty()
+        self.bar: tqdm | None = None
+        self.epochs = 0
 
     def on_train_start(self, info: dict[str, Any]) -> None:
-        self.info = info
-        self.total = info["batches_per_epoch"] * (info["epochs"] - info["start_epoch"])
-        self.done = 0
-        self.t0 = time.perf_counter()
-        self.samples = 0
+        self.epochs = info["epochs"]
         if self.warn:  # data warnings show even with --quiet
             for warning in info.get("warnings", ()):
                 print(f"warning: {printable(warning)}", file=self.stream)
             for note in info.get("notes", ()):  # what this run does differently
                 print(f"note: {printable(note)}", file=self.stream)
-        if self.enabled:
-            print(
-                f"Training on {info['device']} (world size {info['world_size']}), "
-                f"{info['epochs']} epochs, run folder {printable(str(info['run_dir']))}",
-                file=self.stream,
-            )
+        if not self.enabled:
+            return
+        print(
+            f"Training on {info['device']} (world size {info['world_size']}), "
+            f"{info['epochs']} epochs, run folder {printable(str(info['run_dir']))}",
+            file=self.stream,
+        )
+        total = info["batches_per_epoch"] * (info["epochs"] - info["start_epoch"])
+        self.bar = tqdm(
+            total=total * self.batch_size,  # counted in samples: the rate reads samples/s
+            desc=f"epoch {info['start_epoch'] + 1}/{self.epochs}",
+            unit="sample",
+            unit_scale=True,
+            file=self.stream,
+            dynamic_ncols=self.tty,
+            ncols=None if self.tty else LOG_WIDTH,
+            ascii=not self.tty,
+            mininterval=0.2 if self.tty else LOG_INTERVAL_S,
+            leave=False,
+        )
+
+    def on_epoch_start(self, epoch: int) -> None:
+        if self.bar is not None:
+            self.bar.set_description_str(f"epoch {epoch + 1}/{self.epochs}", refresh=False)
 
     def on_step(self, step: int, loss: float) -> None:
-        self.loss = loss
+        if self.bar is not None:
+            shown = "-" if loss != loss else f"{loss:.4f}"
+            self.bar.set_postfix_str(f"loss {shown}", refresh=False)
 
     def on_batch_end(self, epoch: int, batch: int, step: int) -> None:
-        self.done += 1
-        now = time.perf_counter()
-        if not self.enabled or now - self.last_print < (0.2 if self.tty else 5.0):
-            return
-        self.last_print = now
-        rate = self.done / max(now - self.t0, 1e-9)
-        eta = (self.total - self.done) / max(rate, 1e-9)
-        width = 20
-        filled = int(width * self.done / max(1, self.total))
-        bar = "#" * filled + "-" * (width - filled)
-        loss = "-" if self.loss != self.loss else f"{self.loss:.4f}"
-        line = (
-            f"[{bar}] epoch {epoch + 1}/{self.info['epochs']} step {step} "
-            f"loss {loss} {rate * self.batch_size:.0f} samples/s ETA {eta:.0f}s"
-        )
-        print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=self.stream)
+        if self.bar is not None:
+            self.bar.update(self.batch_size)
 
     def on_epoch_end(self, metrics: dict[str, Any]) -> None:
         if not self.enabled:
             return
         parts = [f"epoch {metrics['epoch']}"]
-        for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_mae"):
-            if metrics.get(key) is not None:
-                parts.append(f"{key} {metrics[key]:.4f}")
+        parts += [f"{k} {metrics[k]:.4f}" for k in EPOCH_KEYS if metrics.get(k) is not None]
         parts.append(f"{metrics['samples_per_s']:.0f} samples/s")
-        print(("\r" if self.tty else "") + ", ".join(parts), file=self.stream)
+        line = ", ".join(parts)
+        if self.bar is not None:
+            self.bar.write(line, file=self.stream)  # above the bar, which stays last
+        else:
+            print(line, file=self.stream)
+
+    def on_error(self, message: str) -> None:
+        self.close()
+
+    def on_train_end(self, summary: dict[str, Any]) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove the bar (idempotent): the summary line that follows starts a clean line."""
+        if self.bar is not None:
+            bar, self.bar = self.bar, None
+            bar.close()

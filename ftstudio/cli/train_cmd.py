@@ -50,15 +50,18 @@ def run(args) -> int:
 
         ckpt = Path(args.resume).resolve()
         run_dir = ckpt.parent.parent if ckpt.parent.name == "checkpoints" else ckpt.parent
-    result = train_project(
-        project,
-        overrides,
-        callbacks=[printer],
-        run_dir=run_dir,
-        resume=args.resume,
-        overwrite=args.overwrite,
-        ignore_memory_limit=args.ignore_memory_limit,
-    )
+    try:
+        result = train_project(
+            project,
+            overrides,
+            callbacks=[printer],
+            run_dir=run_dir,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            ignore_memory_limit=args.ignore_memory_limit,
+        )
+    finally:  # Ctrl-C or a failure before the loop started: leave no bar behind
+        printer.close()
     summary = result.summary
     if is_main:
         final = summary["final"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-HEAVY = ("torch", "torchvision", "numpy", "PySide6", "shiboken6", "pyqtgraph")
+HEAVY = ("torch", "torchvision", "numpy", "PySide6", "shiboken6", "pyqtgraph", "tqdm")
 
 RUN = """
 import contextlib, io, json, sys
