@@ -6,7 +6,7 @@ import copy
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QUndoStack
+from PySide6.QtGui import QKeySequence, QUndoStack
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QScrollArea, QToolBar
 
 from ftstudio.core.project import Project
@@ -16,6 +16,7 @@ from ftstudio.gui.qt_custom_blocks import QtCustomBlocks
 from ftstudio.gui.qt_dialogs import QtDialogs
 from ftstudio.gui.qt_export import QtExporter
 from ftstudio.gui.qt_first_paint import QtAfterFirstPaint
+from ftstudio.gui.qt_first_run_hint import QtFirstRunHint, hint_text, with_hint
 from ftstudio.gui.qt_icons import app_icon
 from ftstudio.gui.qt_palette import QtPalette
 from ftstudio.gui.qt_project_files import QtProjectFiles, starter_project
@@ -47,6 +48,7 @@ class QtMainWindow(QMainWindow):
         self.settings = settings or QSettings()
         self.dialogs = dialogs or QtDialogs(self)
         self.doc = StackDocument(project or starter_project())
+        self.is_starter = project is None  # the first-run hint is about the starter project
         self.undo = QUndoStack(self)
         self.model = QtStackModel(self.doc, self.undo, self)
         self.validator = QtValidator(lambda: self.doc.project, self)
@@ -82,7 +84,6 @@ class QtMainWindow(QMainWindow):
     def _build_widgets(self) -> None:
         self.stack_view = QtStackView(self.model)
         self.stack_view.selectionModel().currentRowChanged.connect(self._current_changed)
-        self.setCentralWidget(self.stack_view)
         self.palette = QtPalette()
         self.palette.appendRequested.connect(self.append_block)
         self.properties = QtProperties(self.doc, self.undo, self.dialogs.choose_file)
@@ -119,6 +120,11 @@ class QtMainWindow(QMainWindow):
             [self.palette_dock, self.properties_dock], [palette_width, 330], Qt.Horizontal
         )
         self.resizeDocks([self.training_dock], [300], Qt.Vertical)
+        keys = self.training.train_action.shortcut().toString(QKeySequence.NativeText)
+        self.first_run_hint = QtFirstRunHint(self.settings, hint_text(keys))
+        if not self.is_starter:
+            self.first_run_hint.hide()
+        self.setCentralWidget(with_hint(self.first_run_hint, self.stack_view))
         self.status = QtStatusBar()
         self.setStatusBar(self.status)
         self.training.message.connect(self.status.showMessage)
@@ -165,6 +171,7 @@ class QtMainWindow(QMainWindow):
     def _on_event(self, event: str, info: dict) -> None:
         if event == "reset":
             self.exporter.project_replaced()
+            self.first_run_hint.hide()  # another project: the hint was about the starter
         if event in EDIT_EVENTS:
             self.validator.request()
             self.files.edited()
