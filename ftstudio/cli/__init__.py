@@ -19,6 +19,7 @@ COMMANDS = {
     "new": "ftstudio.cli.new_cmd",
     "validate": "ftstudio.cli.validate_cmd",
     "train": "ftstudio.cli.train_cmd",
+    "runs": "ftstudio.cli.runs_cmd",
     "evaluate": "ftstudio.cli.evaluate_cmd",
     "export": "ftstudio.cli.export_cmd",
 }

@@ -17,6 +17,7 @@ from ftstudio.core.errors import DataError, TrainingError
 from ftstudio.core.failures import failure_message
 from ftstudio.core.memory import OVERRIDE_HINT, memory_shortfall
 from ftstudio.core.project import Project
+from ftstudio.core.run_record import record_end, record_start
 from ftstudio.core.shapes import ValidationReport, validate
 from ftstudio.core.training import checkpoint as ckpt
 from ftstudio.core.training.callbacks import Callback, TrainControl
@@ -131,9 +132,11 @@ def train_project(
     with DistributedDataParallel; only rank 0 writes files.
     """
     callbacks = list(callbacks)
+    prepared = False  # run.json records a failure only in a folder this run may use
     try:
         if run_dir is not None and is_main_process():
             run_dir = prepare_run_dir(run_dir, resume, overwrite)
+            prepared = resume is None  # a resume that cannot start leaves its run as it was
         saved = ckpt.saved_standardizer(resume) if resume is not None else None
         config, data, model = prepare(project, overrides, ignore_memory_limit, saved)
         if run_dir is None and is_main_process():
@@ -141,7 +144,11 @@ def train_project(
     except Exception as exc:
         for cb in callbacks:
             cb.on_error(failure_message(exc, "Training"))
+        if prepared:
+            record_end(run_dir, "failed", failure_message(exc, "Training"))
         raise
+    if run_dir is not None and is_main_process():
+        record_start(run_dir, project.name, project.path, config.epochs, config.monitor, resume)
     joined = False
     if launched_by_torchrun():
         joined = init_distributed(resolve_device(config.device))
@@ -159,6 +166,14 @@ def train_project(
             resume=resume,
             param_groups=groups,
         )
+    except BaseException as exc:
+        if run_dir is not None and is_main_process():
+            state = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            record_end(run_dir, state, failure_message(exc, "Training"))
+        raise
+    else:
+        if run_dir is not None and is_main_process():
+            record_end(run_dir, summary["status"])
     finally:
         if joined:
             torch.distributed.destroy_process_group()

@@ -7,22 +7,22 @@ Rules:
   second get different folders;
 - a folder given by the user may be new or empty; one that already holds files is used only to
   continue its run (the resumed checkpoint lies inside it) or with ``overwrite``, which deletes
-  the files a run writes there (``metrics.csv``, ``summary.json``, ``checkpoints/*.pt``) and
-  nothing else;
+  the files a run writes there (``metrics.csv``, ``summary.json``, ``run.json``,
+  ``checkpoints/*.pt``) and nothing else;
 - temporary files of a killed checkpoint or summary write are removed when a run starts there.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import time
 from pathlib import Path
 
 from ftstudio.core.errors import TrainingError
+from ftstudio.core.run_record import RUN_INFO, safe_run_name
 from ftstudio.core.tempfiles import remove_stale_temps
 
-RUN_FILES = ("metrics.csv", "summary.json")
+RUN_FILES = ("metrics.csv", "summary.json", RUN_INFO)
 CHECKPOINT_FILES = ("last.pt", "best.pt")
 MAX_SAME_NAME = 10000
 
@@ -32,7 +32,7 @@ def new_run_dir(root: str | Path, name: str, now: time.struct_time | None = None
 
     ``now`` (default: the local time) is only there so that tests can freeze the clock.
     """
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "run"
+    safe = safe_run_name(name)
     stamp = time.strftime("%Y%m%d-%H%M%S", now or time.localtime())
     root = Path(root)
     try:
