@@ -230,6 +230,22 @@ def best_epoch(curves: RunCurves, monitor: str | None) -> tuple[float | None, in
     return best, epoch
 
 
+def checkpoint_choices(runs: list[RunRecord]) -> list[tuple[str, Path]]:
+    """``(label, path)`` for each run's best then last checkpoint, in the order of ``runs``
+    (newest first from :func:`project_runs`): what Export and Evaluate offer."""
+    choices = []
+    for run in runs:
+        if run.best_checkpoint is not None:
+            best = describe_best(run)
+            shown = f" ({best})" if best != "-" else ""
+            choices.append((f"Best of run {run.name}{shown}", run.best_checkpoint))
+        if run.last_checkpoint is not None:
+            planned = f"/{run.epochs_planned}" if run.epochs_planned else ""
+            after = f"epoch {run.epochs_done}{planned}, {run.status_text}"
+            choices.append((f"Last of run {run.name} ({after})", run.last_checkpoint))
+    return choices
+
+
 def format_runs(runs: list[RunRecord]) -> str:
     """The table ``ftstudio runs`` prints."""
     if not runs:

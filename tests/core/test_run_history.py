@@ -14,7 +14,13 @@ from train_helpers import epoch_rows, summary, tiny_project
 from ftstudio.cli import main
 from ftstudio.core import project as project_io
 from ftstudio.core.errors import DataError
-from ftstudio.core.run_history import best_epoch, list_runs, project_runs, read_run
+from ftstudio.core.run_history import (
+    best_epoch,
+    checkpoint_choices,
+    list_runs,
+    project_runs,
+    read_run,
+)
 from ftstudio.core.training import Callback, TrainControl, train_project
 
 
@@ -55,6 +61,11 @@ def test_a_finished_run_is_listed_with_its_summary_best_epoch_and_curves(tiny):
     assert run.curves.series("val_loss") == ([1, 2], pytest.approx(values))
     assert run.curves.steps and all(isinstance(s, int) for s, _ in run.curves.steps)
     assert run.started is not None and not run.problems and not run.can_resume
+    (best_label, best), (last_label, last) = checkpoint_choices(runs)
+    assert (best, last) == (run.best_checkpoint, run.last_checkpoint)
+    assert best_label.startswith(f"Best of run {run.name} (val_loss ")
+    assert f"epoch {run.best_epoch})" in best_label
+    assert last_label == f"Last of run {run.name} (epoch 2/2, finished)"
 
 
 def test_a_stopped_run_can_be_resumed_and_then_reads_finished_keeping_its_start(tiny):
