@@ -21,6 +21,7 @@ COMMANDS = {
     "train": "ftstudio.cli.train_cmd",
     "runs": "ftstudio.cli.runs_cmd",
     "evaluate": "ftstudio.cli.evaluate_cmd",
+    "predict": "ftstudio.cli.predict_cmd",
     "export": "ftstudio.cli.export_cmd",
 }
 

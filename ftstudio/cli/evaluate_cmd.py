@@ -23,6 +23,7 @@ def format_report(result: dict[str, Any]) -> str:
     lines.append(f"loss      {result['loss']:.4f}")
     if "mae" in result:
         lines.append(f"MAE       {result['mae']:.4f}")
+        lines.append(f"RMSE      {result['rmse']:.4f}")
         return "\n".join(lines)
     lines.append(f"accuracy  {result['accuracy']:.4f}")
     names = [printable(str(n)) for n in result["classes"]]
@@ -43,9 +44,10 @@ def format_report(result: dict[str, Any]) -> str:
 
 def run(args) -> int:
     from ftstudio.core import project as project_io
-    from ftstudio.core.training import evaluate_project
+    from ftstudio.core.training import evaluate_checkpoint
 
     project = project_io.load(args.project)
-    result = evaluate_project(project, args.checkpoint, device=args.device)
+    # the same function as the window's Evaluate view, so the counts agree
+    result = evaluate_checkpoint(project, args.checkpoint, device=args.device).to_dict()
     print(json.dumps(result, indent=2) if args.json else format_report(result))
     return 0

@@ -14,15 +14,18 @@ Training settings are the keys of :class:`TrainConfig` (the project's ``training
 from ftstudio.core.training.callbacks import Callback, CallbackList, TrainControl
 from ftstudio.core.training.checkpoint import load_checkpoint, save_checkpoint
 from ftstudio.core.training.config import TrainConfig, parse_training_config
+from ftstudio.core.training.evaluation import Evaluation, evaluate_checkpoint, evaluate_project
 from ftstudio.core.training.loop import fit
-from ftstudio.core.training.run import TrainResult, evaluate_project, train_project
+from ftstudio.core.training.run import TrainResult, train_project
 
 __all__ = [
     "Callback",
     "CallbackList",
+    "Evaluation",
     "TrainConfig",
     "TrainControl",
     "TrainResult",
+    "evaluate_checkpoint",
     "evaluate_project",
     "fit",
     "load_checkpoint",

@@ -1,4 +1,4 @@
-"""Project-level entry points: :func:`train_project` and :func:`evaluate_project`."""
+"""Project-level entry point :func:`train_project` (evaluation: :mod:`.evaluation`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
 
 from ftstudio.core.builder import build_model, parameter_groups
 from ftstudio.core.data import DataBundle, load_data
@@ -23,14 +22,12 @@ from ftstudio.core.training import checkpoint as ckpt
 from ftstudio.core.training.callbacks import Callback, TrainControl
 from ftstudio.core.training.config import TrainConfig, parse_training_config
 from ftstudio.core.training.device import (
-    autocast_factory,
     dist_info,
     init_distributed,
     launched_by_torchrun,
     resolve_device,
 )
 from ftstudio.core.training.loop import fit, seed_everything
-from ftstudio.core.training.metrics import evaluate, per_class
 from ftstudio.core.training.run_dir import is_main_process, new_run_dir, prepare_run_dir
 
 
@@ -178,30 +175,3 @@ def train_project(
         if joined:
             torch.distributed.destroy_process_group()
     return TrainResult(summary, model, data, config)
-
-
-def evaluate_project(
-    project: Project, checkpoint: str | Path, device: str = "auto", batch_size: int | None = None
-) -> dict[str, Any]:
-    """Validation metrics of a checkpoint: loss, accuracy or MAE, per-class table, confusion.
-
-    Uses the validation split (or the training data when there is none).
-    """
-    config = parse_training_config(project.training, {"device": device})
-    data = load_data(project, standardizer=ckpt.saved_standardizer(checkpoint))
-    shape = tuple(project.input.shape) if project.input.shape else data.sample_shape
-    model = build_model(project, input_shape=shape, load_weights=False)
-    ckpt.load_model_state(model, ckpt.model_weights(checkpoint), checkpoint)
-    dev = resolve_device(config.device, dist_info().local_rank)
-    model.to(dev)
-    dataset = data.val if data.val is not None and len(data.val) else data.train
-    loader = DataLoader(dataset, batch_size or config.batch_size, num_workers=data.num_workers)
-    result = evaluate(
-        model, loader, data.task, data.num_classes, dev, autocast_factory(dev, config.amp)
-    )
-    result["split"] = "validation" if dataset is data.val else "train"
-    result["task"] = data.task
-    if "confusion" in result:
-        result["classes"] = data.class_names[: data.num_classes]
-        result["per_class"] = per_class(result["confusion"])
-    return result
