@@ -19,4 +19,8 @@ def run_app(project_path: str | None = None) -> int:
     else:
         window.files.offer_recovery()
     window.show()
+    from ftstudio.gui import qt_smoke
+
+    if mode := qt_smoke.requested():  # FTSTUDIO_SMOKE: checks of an installed copy
+        qt_smoke.attach(window, mode)
     return app.exec()

@@ -11,8 +11,10 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 import ftstudio
+from ftstudio.core.resources import RESOURCES
 
 CHECKOUT = Path(ftstudio.__file__).resolve().parent.parent
+PACKAGED_DOCS = RESOURCES / "docs"  # the wheel and the desktop bundle copy docs/*.md here
 DOCS = (
     ("project_format_doc", "&Project file format", "project-format.md"),
     ("custom_blocks_doc", "&Custom blocks", "custom-blocks.md"),
@@ -25,7 +27,10 @@ NO_DOCS_TIP = (
 
 
 def doc_path(name: str) -> Path | None:
-    """A doc of the source checkout FT Studio runs from; None when installed without it."""
+    """A doc shipped inside the package, else one of the source checkout FT Studio runs
+    from; None when neither has it."""
+    if (PACKAGED_DOCS / name).is_file():
+        return PACKAGED_DOCS / name
     path = CHECKOUT / "docs" / name
     if (CHECKOUT / "pyproject.toml").is_file() and path.is_file():
         return path

@@ -7,6 +7,10 @@ from functools import cache
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
+from ftstudio.core.resources import RESOURCES
+
+APP_ICON_SVG = RESOURCES / "icons" / "ftstudio.svg"
+
 CATEGORY_STYLE = {
     "Backbones": ("#2f6db5", "B"),
     "Feature extractors": ("#2e8b57", "F"),
@@ -43,4 +47,6 @@ def category_icon(category: str) -> QIcon:
 
 @cache
 def app_icon() -> QIcon:
-    return category_icon("Backbones")
+    """The application icon (resources/icons/ftstudio.svg; packaging/ has PNG sizes)."""
+    icon = QIcon(str(APP_ICON_SVG))
+    return icon if not icon.isNull() else category_icon("Backbones")

@@ -76,12 +76,25 @@ def test_docs_open_the_checkout_files(window):
 
 def test_docs_missing_from_an_install_are_disabled_and_say_why(make_window, monkeypatch, tmp_path):
     monkeypatch.setattr(qt_help, "CHECKOUT", tmp_path)  # an installed package: no docs/
+    monkeypatch.setattr(qt_help, "PACKAGED_DOCS", tmp_path / "none")  # and none shipped
     window = make_window()
     action = window.actions["custom_blocks_doc"]
     assert not action.isEnabled()
     assert "docs/custom-blocks.md" in action.statusTip()
     action.trigger()
     assert window.dialogs.opened_documents == []
+
+
+def test_docs_shipped_in_the_package_open_without_a_checkout(make_window, monkeypatch, tmp_path):
+    monkeypatch.setattr(qt_help, "CHECKOUT", tmp_path)  # installed from the wheel
+    shipped = tmp_path / "resources_docs"
+    shipped.mkdir()
+    (shipped / "custom-blocks.md").write_text("# Custom blocks\n", encoding="utf-8")
+    monkeypatch.setattr(qt_help, "PACKAGED_DOCS", shipped)
+    window = make_window()
+    window.actions["custom_blocks_doc"].trigger()
+    assert window.dialogs.opened_documents == [str(shipped / "custom-blocks.md")]
+    assert not window.actions["project_format_doc"].isEnabled()  # not shipped here
 
 
 def test_about_names_the_versions_and_the_device(window):
