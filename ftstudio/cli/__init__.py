@@ -23,6 +23,7 @@ COMMANDS = {
     "evaluate": "ftstudio.cli.evaluate_cmd",
     "predict": "ftstudio.cli.predict_cmd",
     "export": "ftstudio.cli.export_cmd",
+    "devices": "ftstudio.cli.devices_cmd",
 }
 
 

@@ -89,6 +89,50 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
     return device
 
 
+@dataclass(frozen=True)
+class DeviceOption:
+    """One device training can use: ``name`` is what ``training.device`` holds."""
+
+    name: str  # "cuda:0", "mps" or "cpu"
+    description: str  # "NVIDIA H200", "Apple GPU (MPS)", "CPU, 16 cores"
+    memory_bytes: int | None = None  # total memory (GPU memory, or the machine's RAM)
+
+    @property
+    def title(self) -> str:
+        """``cuda:0 · NVIDIA H200 · 139.8 GiB``."""
+        memory = f" · {self.memory_bytes / 2**30:.1f} GiB" if self.memory_bytes else ""
+        return f"{self.name} · {self.description}{memory}"
+
+
+def _total_ram() -> int | None:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def list_devices() -> list[DeviceOption]:
+    """The devices this machine really has: each CUDA GPU (name, memory), MPS, then the CPU.
+
+    A GPU whose properties cannot be read is still listed, without a name.
+    """
+    found: list[DeviceOption] = []
+    if torch.cuda.is_available():
+        for index in range(torch.cuda.device_count()):
+            try:
+                props = torch.cuda.get_device_properties(index)
+                name, memory = printable(str(props.name)), int(props.total_memory)
+            except (RuntimeError, AssertionError, AttributeError):
+                name, memory = "CUDA GPU (properties unreadable)", None
+            found.append(DeviceOption(f"cuda:{index}", name, memory))
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        found.append(DeviceOption("mps", "Apple GPU (MPS)"))
+    cores = os.cpu_count()
+    found.append(DeviceOption("cpu", f"CPU, {cores} cores" if cores else "CPU", _total_ram()))
+    return found
+
+
 def autocast_factory(device: torch.device, amp: str):
     """A zero-argument context factory: autocast for bf16/fp16 on CUDA, else a no-op."""
     if amp == "off" or device.type != "cuda":
