@@ -43,6 +43,7 @@ from ftstudio.core.project_spec import (
 
 MAX_DIM = 65536
 MAX_SAMPLE_ELEMENTS = 64 * 1024 * 1024
+LR_SCALE_MAX = 1000  # a block's learning rate is training.lr times its lr_scale
 MAX_PROBLEMS = 100  # past this, a file is not worth reading on
 _ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 # A block id names the block's submodule of the model (an nn.Sequential) and of exported code,
@@ -66,6 +67,14 @@ def check_block_id(block_id: Any) -> str | None:
         return f"{shown} is not a valid id: {ID_RULE}."
     if block_id in RESERVED_IDS:
         return f"{shown} is reserved: {ID_RULE}. Rename the block, e.g. '{block_id}_1'."
+    return None
+
+
+def lr_scale_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be a block's ``lr_scale`` (a sentence), or None when it can."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not 0 <= value <= LR_SCALE_MAX:
+        return f"must be a number from 0 to {LR_SCALE_MAX}, got {_shown(value)}."
     return None
 
 
@@ -232,12 +241,9 @@ class SectionReader:
             self.add(f"{where}.frozen_stages: must be a list of stage names.")
             stages = []
         lr_scale = raw.get("lr_scale", 1.0)
-        if (
-            isinstance(lr_scale, bool)
-            or not isinstance(lr_scale, (int, float))
-            or not 0 <= lr_scale <= 1000
-        ):
-            self.add(f"{where}.lr_scale: must be a number from 0 to 1000, got {_shown(lr_scale)}.")
+        problem = lr_scale_problem(lr_scale)
+        if problem is not None:
+            self.add(f"{where}.lr_scale: {problem}")
             lr_scale = 1.0
         return BlockSpec(
             id=block_id,

@@ -119,7 +119,7 @@ class QtMainWindow(QMainWindow):
         self.resizeDocks(
             [self.palette_dock, self.properties_dock], [palette_width, 330], Qt.Horizontal
         )
-        self.resizeDocks([self.training_dock], [300], Qt.Vertical)
+        self.resizeDocks([self.training_dock], [360], Qt.Vertical)  # room for the settings
         keys = self.training.train_action.shortcut().toString(QKeySequence.NativeText)
         self.first_run_hint = QtFirstRunHint(self.settings, hint_text(keys))
         if not self.is_starter:

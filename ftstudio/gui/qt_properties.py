@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from ftstudio.core import blocks
 from ftstudio.core.errors import FTStudioError
+from ftstudio.core.project_sections import lr_scale_problem
 from ftstudio.core.shapes import BlockIssue, ValidationReport
 from ftstudio.core.weights_remedies import CHOOSE_FILE, WeightsRemedy, weights_remedies
 from ftstudio.gui.qt_commands import QtUpdateBlock
@@ -35,6 +37,10 @@ ISSUE_STYLE = (
 WARNING_STYLE = (
     "QFrame#warning { background: #fff4d6; border: 1px solid #c99a2e; border-radius: 4px; }"
     " QLabel { color: #6b4a00; }"
+)
+LR_SCALE_HELP = (
+    "lr_scale: this block trains with the learning rate times this (0 to 1000); 0 freezes "
+    "it, 0.1 is a common choice for a pretrained backbone"
 )
 
 
@@ -224,6 +230,7 @@ class QtProperties(QWidget):
                 label = QLabel(param.title)
                 label.setToolTip(param.help)
                 form.addRow(label, editor)
+            form.addRow(self._lr_scale_label(), self._lr_scale_editor(spec.lr_scale))
         share_undo_keys(self.form)  # Ctrl+Z in a field undoes the project edit (see module)
         self.form_layout.addWidget(self.form)
         self._show_issue()
@@ -231,7 +238,39 @@ class QtProperties(QWidget):
         if target is not None:
             target.setFocus(Qt.TabFocusReason)
 
+    def _lr_scale_label(self) -> QLabel:
+        label = QLabel("LR scale")
+        label.setToolTip(LR_SCALE_HELP)
+        return label
+
+    def _lr_scale_editor(self, value: float) -> QLineEdit:
+        editor = QLineEdit(f"{value:g}", objectName="param_lr_scale")
+        editor.setToolTip(LR_SCALE_HELP)
+        editor.editingFinished.connect(lambda: self.apply_lr_scale(editor.text()))
+        return editor
+
     # ------------------------------------------------------------ edits
+
+    def apply_lr_scale(self, text: str) -> bool:
+        """Set the block's ``lr_scale`` from the typed text; a bad value is refused, said."""
+        row = self.row
+        if row < 0:
+            return False
+        spec = self.doc.blocks[row]
+        try:
+            value: object = float(text.strip())
+        except ValueError:
+            value = text.strip()
+        problem = lr_scale_problem(value)
+        if problem is not None:
+            self.message.setText(f"Not applied: LR scale {problem}")
+            return False
+        if value == spec.lr_scale:
+            return False
+        self.message.clear()
+        text = f"Set {spec.label} LR scale to {value:g}"
+        self.undo.push(QtUpdateBlock(self.doc, row, text, lr_scale=float(value)))
+        return True
 
     def apply_param(self, name: str, value: Any) -> bool:
         """Check and apply one parameter; an invalid value is refused with a message."""

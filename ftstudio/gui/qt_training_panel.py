@@ -146,11 +146,10 @@ class QtTrainingPanel(QWidget):
         left = QVBoxLayout()
         left.setContentsMargins(0, 0, 0, 0)
         left.addLayout(buttons)
-        left.addWidget(self.settings)
+        left.addWidget(self.settings, 1)  # its sections scroll; the rest keeps its size
         for widget in (self.progress, self.speed, self.state, self.metrics, self.folder):
             left.addWidget(widget)
         left.addWidget(self.error)
-        left.addStretch(1)
         column = QWidget()
         column.setLayout(left)
         column.setFixedWidth(340)
@@ -301,7 +300,6 @@ class QtTrainingPanel(QWidget):
         self.progress.setRange(0, max(1, epochs * info["batches_per_epoch"]))
         self.progress.setValue(0)
         self.progress.setFormat(f"Epoch 1/{info['epochs']}")
-        self.settings.device.setText(info["device"])
         self.state.setText(f"Training on {info['device']}…")
         self._t0 = time.monotonic()
 

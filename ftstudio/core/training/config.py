@@ -68,8 +68,11 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 
+FIX_HINT = "Fix the project's training section."  # the window leaves it out (the form is the fix)
+
+
 def _fail(key: str, what: str) -> TrainingError:
-    return TrainingError(f"training.{key}: {what} Fix the project's training section.")
+    return TrainingError(f"training.{key}: {what} {FIX_HINT}")
 
 
 def parse_training_config(
