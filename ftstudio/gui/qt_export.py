@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from ftstudio.core.export import ExportError, ExportResult, export_project
 from ftstudio.core.export.api import DESCRIPTIONS
 from ftstudio.core.export.folder import open_folder
 from ftstudio.core.project import Project
+from ftstudio.core.run_history import RunRecord, checkpoint_choices
 from ftstudio.core.shapes import ValidationReport
 from ftstudio.gui.qt_background import QtBackgroundTask
 from ftstudio.gui.qt_export_dialog import ExportOptions, ExportRequest, WeightsChoice
@@ -41,9 +43,11 @@ def default_export_dir(project: Project) -> Path:
     return Path(base) / "export" / name
 
 
-def weights_choices(summary: dict[str, Any] | None) -> list[WeightsChoice]:
-    """The last run's best and last checkpoints (best first) when it wrote them, then the
-    project's own weights."""
+def weights_choices(
+    summary: dict[str, Any] | None, runs: list[RunRecord] = ()
+) -> list[WeightsChoice]:
+    """The last run's best and last checkpoints (best first) when it wrote them, then each
+    listed run's (newest first; :func:`checkpoint_choices`), then the project's own weights."""
     choices = []
     checkpoints = (summary or {}).get("checkpoints") or {}
     if checkpoints.get("best"):
@@ -59,6 +63,10 @@ def weights_choices(summary: dict[str, Any] | None) -> list[WeightsChoice]:
             WeightsChoice(f"Last checkpoint of the last run{after}", checkpoints["last"])
         )
     choices = [WeightsChoice(c.label, Path(c.checkpoint)) for c in choices]
+    offered = {c.checkpoint.resolve() for c in choices}
+    for label, path in checkpoint_choices(list(runs)):
+        if path.resolve() not in offered:  # the last run is listed too
+            choices.append(WeightsChoice(label, path))
     choices.append(WeightsChoice(CURRENT_WEIGHTS, None))
     return choices
 
@@ -90,6 +98,7 @@ class QtExporter(QObject):
         self.task.ended.connect(self._update_state)
         self.report: ValidationReport | None = None
         self.summary: dict[str, Any] | None = None  # the last finished run's, in this window
+        self.runs_source: Callable[[], list[RunRecord]] = list  # the Runs dock: the runs
         self.training_running = False
         self.project_name = ""
         self.last_error: str | None = None
@@ -139,7 +148,9 @@ class QtExporter(QObject):
     def options(self) -> ExportOptions:
         project = self.window.doc.project
         return ExportOptions(
-            project.name, default_export_dir(project), weights_choices(self.summary)
+            project.name,
+            default_export_dir(project),
+            weights_choices(self.summary, self.runs_source()),
         )
 
     # ------------------------------------------------------------ commands

@@ -22,6 +22,7 @@ from ftstudio.gui.qt_palette import QtPalette
 from ftstudio.gui.qt_project_files import QtProjectFiles, starter_project
 from ftstudio.gui.qt_project_settings import QtProjectSettings
 from ftstudio.gui.qt_properties import QtProperties
+from ftstudio.gui.qt_runs import attach_runs
 from ftstudio.gui.qt_stack_model import QtStackModel
 from ftstudio.gui.qt_stack_view import QtStackView
 from ftstudio.gui.qt_status import QtStatusBar
@@ -65,6 +66,7 @@ class QtMainWindow(QMainWindow):
         self.actions = build_actions(self)
         self._add_dock_toggles()
         self._add_training_actions()
+        self.runs = attach_runs(self)  # the Runs dock: run history, overlay, resume
         self.doc.connect(self._on_event)
         self.undo.cleanChanged.connect(self._clean_changed)
         self.validator.reportReady.connect(self._show_report)

@@ -109,6 +109,17 @@ class QtTrainingPlots(QWidget):
         layout.addWidget(self.loss_plot, 3)
         layout.addWidget(self.metric_plot, 2)
 
+    _overlay = None
+
+    def overlay(self):
+        """Earlier runs drawn over these curves (:class:`~ftstudio.gui.qt_runs_overlay.RunsOverlay`:
+        ``set_runs``, ``set_visible``), made on first use."""
+        if self._overlay is None:
+            from ftstudio.gui.qt_runs_overlay import RunsOverlay
+
+            self._overlay = RunsOverlay(self.loss_plot, self.metric_plot)
+        return self._overlay
+
     def reset(self, task: str = "classification") -> None:
         for series in self.series.values():
             series.clear()

@@ -222,8 +222,9 @@ class QtTrainingPanel(QWidget):
 
     # ------------------------------------------------------------ commands
 
-    def train(self) -> bool:
-        """Start a run on a copy of the project (False when Train is disabled)."""
+    def train(self, resume: Path | None = None) -> bool:
+        """Start a run on a copy of the project (False when Train is disabled); ``resume``:
+        continue the run of that ``last.pt`` in its own folder."""
         if not self.train_action.isEnabled():
             return False
         project = self.doc.project
@@ -233,7 +234,7 @@ class QtTrainingPanel(QWidget):
             self._error(f"Not started: {shortfall} {MEMORY_HINT}")
             return False
         try:
-            self.run_dir = new_run_dir(project)
+            self.run_dir = Path(resume).parent.parent if resume else new_run_dir(project)
         except FTStudioError as exc:  # the runs folder cannot be created
             self._error(str(exc))
             return False
@@ -250,7 +251,7 @@ class QtTrainingPanel(QWidget):
         self.folder.setText(f"Run folder: {self.run_dir}")
         self.state.setText("Loading data and building the model…")
         self.state.setStyleSheet("color: #555;")
-        self.runner.start(project, overrides, self.run_dir, shortfall is not None)
+        self.runner.start(project, overrides, self.run_dir, shortfall is not None, resume)
         self.pause_action.setText("&Pause")
         self._update_state()
         self.runningChanged.emit(True)

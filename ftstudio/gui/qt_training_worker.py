@@ -83,9 +83,11 @@ class QtTrainingWorker(QObject):
         overrides: dict[str, Any] | None = None,
         run_dir: str | Path | None = None,
         ignore_memory_limit: bool = False,
+        resume: str | Path | None = None,
     ):
         super().__init__()
         self.ignore_memory_limit = ignore_memory_limit
+        self.resume = resume  # a last.pt to continue from (its run folder is run_dir)
         self.project = project.copy()  # the user keeps editing the open document
         self.overrides = dict(overrides or {})
         self.run_dir = run_dir
@@ -101,6 +103,7 @@ class QtTrainingWorker(QObject):
                 callbacks=[callback],
                 control=self.control,
                 run_dir=self.run_dir,
+                resume=self.resume,
                 ignore_memory_limit=self.ignore_memory_limit,
             )
         except FTStudioError as exc:  # DataError, TrainingError, BuildError...: user's to fix
@@ -147,10 +150,11 @@ class QtTrainingRunner(QObject):
         overrides: dict[str, Any] | None = None,
         run_dir: str | Path | None = None,
         ignore_memory_limit: bool = False,
+        resume: str | Path | None = None,
     ) -> None:
         if self.running:
             raise RuntimeError("a training run is already going")
-        worker = QtTrainingWorker(project, overrides, run_dir, ignore_memory_limit)
+        worker = QtTrainingWorker(project, overrides, run_dir, ignore_memory_limit, resume)
         thread = QThread()
         thread.setObjectName("ftstudio-training")
         worker.moveToThread(thread)
