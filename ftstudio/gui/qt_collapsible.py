@@ -37,6 +37,7 @@ class QtCollapsible(QWidget):
         self.body = QWidget()
         self.form = QFormLayout(self.body)
         self.form.setContentsMargins(18, 0, 0, 4)
+        self.form.setVerticalSpacing(3)  # the dock is short: rows close together
         self.form.setRowWrapPolicy(QFormLayout.DontWrapRows)
         self.form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         layout = QVBoxLayout(self)

@@ -291,3 +291,10 @@ def test_block_lr_scale_is_edited_in_properties_undoable_and_checked(qtbot):
     enter(qtbot, panel.editor("lr_scale"), "2000")
     assert doc.blocks[0].lr_scale == 1.0 and undo.count() == 1
     assert "from 0 to 1000" in panel.message.text()
+
+
+def test_the_log_interval_shown_when_unset_is_the_one_window_runs_use():
+    from ftstudio.gui.qt_training_panel import GUI_LOG_EVERY
+    from ftstudio.gui.training_fields import WINDOW_DEFAULTS
+
+    assert WINDOW_DEFAULTS["log_every"] == GUI_LOG_EVERY
