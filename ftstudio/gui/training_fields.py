@@ -11,9 +11,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ftstudio.core.data import parse_data_config
+from ftstudio.core.data.config import FIX_HINT as DATA_FIX_HINT
 from ftstudio.core.errors import FTStudioError
 from ftstudio.core.project import Project
-from ftstudio.core.training.config import FIX_HINT, TrainConfig, parse_training_config
+from ftstudio.core.training.config import FIX_HINT as TRAINING_FIX_HINT
+from ftstudio.core.training.config import TrainConfig, parse_training_config
 
 DEFAULTS = TrainConfig()
 # The window's runs log every GUI_LOG_EVERY steps unless the project sets training.log_every
@@ -191,7 +193,7 @@ def checked(project: Project, field: Field, value: Any) -> dict[str, Any]:
         else:
             value = getattr(parse_training_config({field.key: value}), field.key)
     except FTStudioError as exc:
-        message = str(exc).removesuffix(FIX_HINT).removesuffix(" Fix the project's data section.")
+        message = str(exc).removesuffix(TRAINING_FIX_HINT).removesuffix(DATA_FIX_HINT)
         raise FTStudioError(message.strip()) from None
     section[field.key] = value
     return section

@@ -44,8 +44,11 @@ class DataConfig:
         return f"data source '{self.source}'" + (f" ({self.path})" if self.path else "")
 
 
+FIX_HINT = "Fix the project's data section."  # the window leaves it out (the form is the fix)
+
+
 def _fail(where: str, what: str) -> DataError:
-    return DataError(f"data.{where}: {what} Fix the project's data section.")
+    return DataError(f"data.{where}: {what} {FIX_HINT}")
 
 
 def _number(raw: dict, key: str, default: Any, kind: type, low: float, high: float) -> Any:
@@ -79,7 +82,7 @@ def parse_data_config(raw: dict[str, Any] | None) -> DataConfig:
     known = [f.name for f in fields(DataConfig)]
     unknown = unknown_keys(raw, known, "data")
     if unknown:
-        raise DataError(f"{unknown[0]} Fix the project's data section.")
+        raise DataError(f"{unknown[0]} {FIX_HINT}")
     source = raw.get("source", "digits")
     if source not in SOURCES:
         raise _fail("source", f"must be one of {', '.join(SOURCES)}; got {json.dumps(source)}.")
