@@ -14,6 +14,7 @@ from ftstudio.gui.qt_actions import build_actions
 from ftstudio.gui.qt_commands import QtInsertBlock, QtMoveBlock, QtRemoveBlock
 from ftstudio.gui.qt_custom_blocks import QtCustomBlocks
 from ftstudio.gui.qt_dialogs import QtDialogs
+from ftstudio.gui.qt_evaluate_docks import QtEvaluateDocks
 from ftstudio.gui.qt_export import QtExporter
 from ftstudio.gui.qt_first_paint import QtAfterFirstPaint
 from ftstudio.gui.qt_first_run_hint import QtFirstRunHint, hint_text, with_hint
@@ -73,6 +74,7 @@ class QtMainWindow(QMainWindow):
         self.validator.failed.connect(self.status.set_failure)
         self.setAcceptDrops(True)
         self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)  # palette keeps full height
+        self.evaluation = QtEvaluateDocks(self)  # the Evaluate dock: Evaluate, Try a sample
         self.resize(1360, 860)
         self._restore_layout()
         self.update_title()
@@ -277,6 +279,7 @@ class QtMainWindow(QMainWindow):
         thread and timers, and drop the recovery file."""
         self.training.shutdown()
         self.exporter.shutdown()
+        self.evaluation.shutdown()
         self.validator.shutdown()
         self.files.shutdown()
         self.custom.shutdown()
