@@ -1,0 +1,207 @@
+"""Issue 8: the Evaluate view and Try a sample in the window (pytest-qt, offscreen).
+
+One small digits project is trained once for the module (``ftstudio train``, its run folder
+beside the project, as a user's would be)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from ftstudio.cli import main
+from ftstudio.core import project as project_io
+from ftstudio.core.data import load_data
+from ftstudio.core.export import export_project
+from ftstudio.core.training import checkpoint as ckpt
+from ftstudio.core.training.evaluation import load_trained_model
+from ftstudio.gui import qt_evaluate
+
+PROJECT = {
+    "format": "ftstudio-project",
+    "version": 1,
+    "name": "digits-eval",
+    "input": {"shape": [1, 8, 8], "dtype": "float32"},
+    "task": {"kind": "classification", "num_classes": 5},
+    "blocks": [
+        {"id": "cnn", "type": "small_cnn", "params": {"width": 4, "stages": 1}},
+        {"id": "head", "type": "linear_classifier", "params": {"classes": 5}},
+    ],
+    "data": {"source": "digits", "classes": "0-4", "val_fraction": 0.2},
+    "training": {"epochs": 1, "batch_size": 64, "lr": 0.01, "seed": 0, "device": "cpu"},
+}
+
+# predict.py of an export, imported in a subprocess: its own reading, its own model
+EXPORTED_TOP_K = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    import torch
+    sys.path.insert(0, ".")
+    import predict
+    model = predict.load_model("model.safetensors", "cpu")
+    with torch.no_grad():
+        probs = model(predict.read(Path(sys.argv[1]))).float().softmax(-1)[0]
+    values, index = probs.topk(5)
+    print(json.dumps([index.tolist(), values.tolist()]))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("eval")
+    path = folder / "digits-eval.ftproj"
+    project_io.save(project_io.from_dict(PROJECT, path.name), path)
+    assert main(["train", str(path), "--quiet"]) == 0  # runs/digits-eval-<time> beside it
+    (run,) = (folder / "runs").iterdir()
+    return path, run / "checkpoints" / "best.pt"
+
+
+def evaluated_window(make_window, qtbot, trained):
+    path, best = trained
+    window = make_window(project=project_io.load(path))
+    panel = window.evaluation.evaluate
+    assert panel.picker.checkpoint() == best  # the newest run's best checkpoint comes first
+    assert panel.evaluate()
+    qtbot.waitUntil(lambda: not panel.running, timeout=60000)
+    assert panel.last_error is None and panel.result is not None
+    return window, panel
+
+
+def independent_predictions(path, best):
+    """The validation labels and the model's argmax, computed here without the view."""
+    project = project_io.load(path)
+    data = load_data(project, standardizer=ckpt.saved_standardizer(best))
+    x, y = data.val.tensors
+    with torch.no_grad():
+        predicted = load_trained_model(project, best)(x).argmax(-1)
+    return y, predicted
+
+
+def test_matrix_counts_equal_the_cli_and_a_cell_lists_exactly_its_samples(
+    make_window, qtbot, trained, capsys, monkeypatch
+):
+    path, best = trained
+    threads = []
+    real = qt_evaluate.evaluate_checkpoint
+
+    def recording(*args, **kwargs):
+        threads.append(threading.get_ident())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(qt_evaluate, "evaluate_checkpoint", recording)
+    window, panel = evaluated_window(make_window, qtbot, trained)
+    assert threads and threads[0] != threading.get_ident()  # evaluated off the GUI thread
+
+    capsys.readouterr()
+    assert main(["evaluate", str(path), "--checkpoint", str(best), "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    n = len(cli["confusion"])
+    shown = [[int(panel.matrix.item(r, c).text()) for c in range(n)] for r in range(n)]
+    assert shown == cli["confusion"]
+    assert panel.metrics.rowCount() == n
+    assert int(panel.metrics.item(0, 4).text()) == cli["per_class"][0]["support"]
+    assert f"{cli['accuracy']:.1%}" in panel.summary.text()
+
+    y, predicted = independent_predictions(path, best)
+    # the fullest off-diagonal cell (a diagonal one when the model makes no mistake)
+    cells = [(shown[t][p], t, p) for t in range(n) for p in range(n) if t != p]
+    count, t, p = max(cells)
+    if count == 0:
+        t = p = 0
+    rect = panel.matrix.visualItemRect(panel.matrix.item(t, p))
+    qtbot.mouseClick(panel.matrix.viewport(), Qt.LeftButton, pos=rect.center())
+    expected = sorted(torch.nonzero((y == t) & (predicted == p)).flatten().tolist())
+    listed = panel.samples.shown_indices(panel.result)
+    assert sorted(i for i, _ in listed) == expected
+    assert panel.samples.rowCount() == len(expected) == shown[t][p]
+    names = cli["classes"]
+    for row in range(panel.samples.rowCount()):
+        assert panel.samples.item(row, 1).text() == names[t]
+        assert panel.samples.item(row, 2).text() == names[p]
+        assert panel.samples.item(row, 3).text().endswith("%")
+        assert not panel.samples.item(row, 0).icon().isNull()  # a digit's thumbnail
+
+
+def test_closing_during_an_evaluation_leaves_no_thread(make_window, qtbot, trained, leak_scan):
+    path, _ = trained
+    window = make_window(project=project_io.load(path))
+    panel = window.evaluation.evaluate
+    assert panel.evaluate()
+    assert panel.running  # returned at once: the work is on its own thread
+    window.close()
+    assert not panel.running and panel.task.thread is None
+    assert not [leak for leak in leak_scan() if "evaluate" in leak]
+
+
+def test_try_a_sample_top_k_equals_exported_predict_py(make_window, qtbot, trained, tmp_path):
+    path, best = trained
+    project = project_io.load(path)
+    export_project(project, tmp_path / "export", best)
+    image = tmp_path / "digit.png"
+    from sklearn.datasets import load_digits
+
+    pixels = (load_digits().images[3] / 16 * 255).astype("uint8")
+    Image.fromarray(pixels).resize((40, 40)).save(image)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-c", EXPORTED_TOP_K, str(image)],
+        cwd=tmp_path / "export",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    indices, probs = json.loads(done.stdout)
+
+    window = make_window(project=project)
+    panel = window.evaluation.try_sample
+    window.evaluation.show_tab(panel)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(image))])
+    drop = QDropEvent(QPointF(5, 5), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    panel.dropEvent(drop)  # dropped on the panel
+    qtbot.waitUntil(lambda: panel.prediction is not None and not panel.running, timeout=60000)
+    assert panel.last_error is None
+    names = [str(i) for i in range(5)]
+    assert [name for name, _ in panel.prediction.top] == [names[i] for i in indices]
+    assert [p for _, p in panel.prediction.top] == pytest.approx(probs, abs=1e-5)
+    bars = [panel.bars.itemAtPosition(i, 1).widget() for i in range(5)]
+    assert [bar.format() for bar in bars] == [f"{p:.1%}" for p in probs]
+    assert bars[0].value() >= bars[-1].value()
+
+
+def test_try_a_sample_csv_row_and_a_bad_file(make_window, qtbot, trained, tmp_path):
+    path, best = trained
+    window = make_window(project=project_io.load(path))
+    panel = window.evaluation.try_sample
+    x = np.random.default_rng(0).uniform(0, 16, size=(3, 64))
+    rows = tmp_path / "rows.csv"
+    rows.write_text("\n".join(",".join(f"{v:.3f}" for v in r) for r in x))
+    assert panel.open(rows)
+    qtbot.waitUntil(lambda: panel.prediction is not None and not panel.running, timeout=60000)
+    first = panel.prediction.top
+    assert panel.row.maximum() == 2  # three rows: choose one
+    panel.row.setValue(2)
+    qtbot.waitUntil(lambda: panel.prediction.top != first and not panel.running, timeout=60000)
+    from ftstudio.core.prediction import Predictor
+
+    assert panel.prediction.top == Predictor(project_io.load(path), best).predict(rows, 2).top
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, X=np.zeros((2, 3)))
+    assert panel.open(bad)
+    qtbot.waitUntil(lambda: not panel.running and panel.last_error is not None, timeout=60000)
+    assert "[1, 8, 8]" in panel.last_error and "Traceback" not in panel.last_error
+    assert panel.bars.count() == 0
