@@ -298,3 +298,15 @@ def test_the_log_interval_shown_when_unset_is_the_one_window_runs_use():
     from ftstudio.gui.training_fields import WINDOW_DEFAULTS
 
     assert WINDOW_DEFAULTS["log_every"] == GUI_LOG_EVERY
+
+
+def test_opening_a_low_section_scrolls_it_into_view(qtbot):
+    form, _, _ = make_form(qtbot)
+    form.resize(340, 190)  # the sections get about 130 px: the last one opened overflows
+    form.show()
+    qtbot.waitExposed(form)
+    section = form.sections["Run"]
+    section.header.click()
+    bar, view = form.scroll.verticalScrollBar(), form.scroll.viewport().height()
+    qtbot.waitUntil(lambda: bar.value() > 0)
+    assert section.y() >= bar.value() and section.y() + section.height() <= bar.value() + view
