@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -28,8 +28,15 @@ from PySide6.QtWidgets import (
 from ftstudio.core.project import Project
 from ftstudio.core.run_history import RunRecord, describe_best, project_runs, read_run
 
-COLUMNS = ("Run", "Started", "Status", "Epochs", "Best")
+# one colour per run, on the curves and in the table
+COLORS = ("#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#555555")
+COLUMNS = ("Run (started)", "Status", "Epochs", "Best")
 STATUS_COLORS = {"failed": "#b00020", "interrupted": "#a05a00", "unfinished": "#a05a00"}
+
+
+def run_label(run: RunRecord) -> str:
+    """A short name (table, legend): the start time, else the folder name."""
+    return run.started.strftime("%b %d %H:%M:%S") if run.started else run.name
 
 
 def run_tooltip(run: RunRecord) -> str:
@@ -55,6 +62,8 @@ class QtRunsPanel(QWidget):
         self.running_dir: Path | None = None
         self._ticked: set[str] = set()
         self._overlaid = False  # runs were sent to the overlay
+        self.colors: dict[str, str] = {}
+        self.monitor: str | None = None  # the runs' monitored metric, when they share one
         self.table = QTreeWidget(objectName="runsTable", rootIsDecorated=False)
         self.table.setHeaderLabels(list(COLUMNS))
         self.table.setUniformRowHeights(True)
@@ -99,6 +108,13 @@ class QtRunsPanel(QWidget):
     def refresh(self) -> list[RunRecord]:
         """Read the runs again and show them (ticks kept); returns them."""
         self.runs = self.read_runs()
+        # one colour per run, the oldest first, so that a new run changes no colour
+        self.colors = {
+            str(r.path): COLORS[i % len(COLORS)] for i, r in enumerate(reversed(self.runs))
+        }
+        monitors = {r.monitor for r in self.runs if r.best is not None}
+        self.monitor = monitors.pop() if len(monitors) == 1 else None
+        self.table.setHeaderLabels([*COLUMNS[:-1], f"Best {self.monitor or ''}".strip()])
         self.table.blockSignals(True)
         self.table.clear()
         for run in self.runs:
@@ -111,19 +127,29 @@ class QtRunsPanel(QWidget):
     def _row(self, run: RunRecord) -> QTreeWidgetItem:
         key = str(run.path)
         running = self.running_dir is not None and run.path == self.running_dir
-        started = run.started.strftime("%Y-%m-%d %H:%M") if run.started else "?"
         status = "running" if running and run.status == "unfinished" else run.status_text
         epochs = f"{run.epochs_done}/{run.epochs_planned or '?'}"
-        item = QTreeWidgetItem([run.name, started, status, epochs, describe_best(run)])
+        item = QTreeWidgetItem([run_label(run), status, epochs, self._best(run)])
         item.setData(0, Qt.UserRole, key)
         item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
         item.setCheckState(0, Qt.Checked if key in self._ticked else Qt.Unchecked)
+        swatch = QPixmap(12, 12)
+        swatch.fill(QColor(self.colors[key]))  # its colour on the curves
+        item.setIcon(0, QIcon(swatch))
         tip = run_tooltip(run)
         for column in range(len(COLUMNS)):
             item.setToolTip(column, tip)
         if run.status in STATUS_COLORS and not running:
-            item.setForeground(2, QColor(STATUS_COLORS[run.status]))
+            item.setForeground(1, QColor(STATUS_COLORS[run.status]))
         return item
+
+    def _best(self, run: RunRecord) -> str:
+        if run.best is None:
+            return "-"
+        if self.monitor is None:
+            return describe_best(run)
+        where = f" (epoch {run.best_epoch})" if run.best_epoch is not None else ""
+        return f"{run.best:.4g}{where}"
 
     # ------------------------------------------------------------ overlay and resume
 
@@ -231,7 +257,7 @@ def attach_runs(window) -> QtRunsPanel:
     )
     training.runningChanged.connect(lambda _running: panel._update_actions())
     window.validator.reportReady.connect(lambda _report: panel._update_actions())
-    panel.overlayChanged.connect(lambda runs: training.plots.overlay().set_runs(runs))
+    panel.overlayChanged.connect(lambda runs: training.plots.overlay().set_runs(runs, panel.colors))
     panel.resumeRequested.connect(lambda run: resume_in_panel(training, run))
     window.doc.connect(lambda event, _info: panel.project_replaced() if event == "reset" else None)
     window.exporter.runs_source = panel.refresh

@@ -14,15 +14,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from ftstudio.core.run_history import RunRecord
+from ftstudio.gui.qt_runs import COLORS, run_label
 
-COLORS = ("#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#555555")
 LOSS_KEYS = ("val_loss", "train_loss")
 METRIC_KEYS = ("val_accuracy", "val_mae", "train_accuracy", "train_mae")
-
-
-def run_label(run: RunRecord) -> str:
-    """A short name for the legend: the start time, else the folder name."""
-    return run.started.strftime("%b %d %H:%M:%S") if run.started else run.name
 
 
 def _first_key(run: RunRecord, keys: tuple[str, ...]) -> str | None:
@@ -39,6 +34,7 @@ class OverlaidRun:
     loss: pg.PlotDataItem | None = None
     metric: pg.PlotDataItem | None = None
     markers: list[pg.PlotDataItem] = field(default_factory=list)
+    label: str = ""  # in the overlay's legend
 
     @property
     def items(self) -> list[pg.PlotDataItem]:
@@ -52,24 +48,35 @@ class RunsOverlay:
         self.loss_plot, self.metric_plot = loss_plot, metric_plot
         self.runs: dict[str, OverlaidRun] = {}
         self._next_color = 0
+        # its own legend, bottom left (where a falling loss is not); the plots' legends
+        # name the live curves only
+        self.legend = pg.LegendItem(offset=(8, -8), labelTextColor="#222", brush="#ffffffe0")
+        self.legend.setParentItem(loss_plot.getPlotItem().vb)
+        self.legend.setVisible(False)
 
-    def set_runs(self, runs: list[RunRecord]) -> None:
-        """Overlay exactly ``runs`` (new ones are drawn, others removed; visibility kept)."""
+    def set_runs(self, runs: list[RunRecord], colors: dict[str, str] | None = None) -> None:
+        """Overlay exactly ``runs`` (new ones are drawn, others removed; visibility kept).
+
+        ``colors``: a colour per run folder path (the Runs table shows the same); a run
+        without one keeps its colour, or gets the next of :data:`COLORS`.
+        """
         wanted = {str(r.path): r for r in runs}
         for key in [k for k in self.runs if k not in wanted]:
             self._remove(key)
         for key, run in wanted.items():
             old = self.runs.get(key)
-            if old is None:
-                color = COLORS[self._next_color % len(COLORS)]
-                self._next_color += 1
-            else:  # read again (a resumed run has more epochs): same colour and visibility
-                color, visible = old.color, self.is_visible(key)
+            visible = old is None or self.is_visible(key)
+            if old is not None:  # read again (a resumed run has more epochs)
                 self._remove(key)
+            color = (colors or {}).get(key) or (old.color if old else self._take_color())
             self._add(key, run, color)
-            if old is not None and not visible:
+            if not visible:
                 self.set_visible(key, False)
         self._show_legends()
+
+    def _take_color(self) -> str:
+        self._next_color += 1
+        return COLORS[(self._next_color - 1) % len(COLORS)]
 
     def set_visible(self, key: str, visible: bool) -> None:
         """Show or hide one overlaid run (by its folder path) without forgetting it."""
@@ -96,10 +103,11 @@ class RunsOverlay:
         rows = run.curves.epochs
         if loss_key is not None:
             points = [(r["step"], r[loss_key]) for r in rows if loss_key in r and "step" in r]
-            overlaid.loss = self._curve(self.loss_plot, points, pen, f"{label} {loss_key}")
+            overlaid.loss = self._curve(self.loss_plot, points, pen)
+            overlaid.label = f"{label} ({loss_key}, {run.status_text})"
         if metric_key is not None:
             points = [(r["epoch"], r[metric_key]) for r in rows if metric_key in r]
-            overlaid.metric = self._curve(self.metric_plot, points, pen, f"{label} {metric_key}")
+            overlaid.metric = self._curve(self.metric_plot, points, pen)
         best = next((r for r in rows if r.get("epoch") == run.best_epoch), None)
         if best is not None:
             for plot, x_key, y_key in (
@@ -110,10 +118,10 @@ class RunsOverlay:
                     overlaid.markers.append(self._marker(plot, best[x_key], best[y_key], color))
         self.runs[key] = overlaid
 
-    def _curve(self, plot, points, pen, name: str) -> pg.PlotDataItem:
+    def _curve(self, plot, points, pen) -> pg.PlotDataItem:
         x = [p[0] for p in points]
         y = [p[1] for p in points]
-        item = pg.PlotDataItem(x, y, pen=pen, name=name, symbol="o", symbolSize=4)
+        item = pg.PlotDataItem(x, y, pen=pen, symbol="o", symbolSize=4)
         item.setSymbolBrush(pen.color())
         item.setSymbolPen(None)
         plot.getPlotItem().addItem(item)
@@ -136,9 +144,9 @@ class RunsOverlay:
                     plot.getPlotItem().removeItem(item)
 
     def _show_legends(self) -> None:
-        """A legend is shown while any overlaid run is (the plots show it for live points)."""
-        if any(self.is_visible(k) for k in self.runs):
-            for plot in (self.loss_plot, self.metric_plot):
-                legend = plot.getPlotItem().legend
-                if legend is not None:
-                    legend.setVisible(True)
+        """The overlay's legend names the runs shown (rebuilt), hidden when none is."""
+        self.legend.clear()
+        for key, overlaid in self.runs.items():
+            if overlaid.loss is not None and self.is_visible(key):
+                self.legend.addItem(overlaid.loss, overlaid.label)
+        self.legend.setVisible(bool(self.legend.items))

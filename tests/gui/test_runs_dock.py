@@ -16,6 +16,7 @@ from ftstudio.core import project as project_io
 from ftstudio.core.run_history import read_run
 from ftstudio.core.training import Callback, TrainControl, train_project
 from ftstudio.gui.qt_export import CURRENT_WEIGHTS
+from ftstudio.gui.qt_runs import run_label
 
 RUN_MS = 120_000  # generous: a failing run shows as a timeout, never as a flaky pass
 
@@ -75,8 +76,10 @@ def test_runs_are_listed_after_save_close_and_reopen(make_window, tiny_path, qtb
     assert run.path == panel.run_dir and run.status == "finished"
     assert (run.epochs_done, run.epochs_planned) == (1, 1)
     item = reopened.runs.table.topLevelItem(0)
-    assert item.text(0) == run.name and item.text(2) == "finished" and item.text(3) == "1/1"
-    assert item.text(4).startswith("val_loss ")
+    assert item.text(0) == run_label(run) and run.name in item.toolTip(0)
+    assert (item.text(1), item.text(2)) == ("finished", "1/1")
+    assert reopened.runs.table.headerItem().text(3) == "Best val_loss"
+    assert item.text(3) == f"{run.best:.4g} (epoch 1)"
     assert reopened.runs_dock.windowTitle() == "Runs"
 
 
@@ -123,16 +126,20 @@ def test_two_runs_overlaid_toggled_and_best_epochs_marked(make_window, tiny_path
         assert list(metric_marker.getOriginalDataset()[0]) == [best]
         assert list(loss_marker.getOriginalDataset()[0]) == [x[best - 1]]
         assert overlaid.loss.isVisible() and metric_marker.isVisible()
+        assert overlaid.color == runs.colors[key]  # the colour its row shows
+    assert len(overlay.legend.items) == 2
     first_items = overlay.runs[first.summary["run_dir"]].items
     runs.set_ticked(first.summary["run_dir"], False)  # toggle one off
     assert set(overlay.runs) == {second.summary["run_dir"]}
     items = loss_items + window.training.plots.metric_plot.getPlotItem().items
     assert not any(item in items for item in first_items)
     assert overlay.runs[second.summary["run_dir"]].loss.isVisible()
+    assert [label.text for _, label in overlay.legend.items] == [
+        overlay.runs[second.summary["run_dir"]].label
+    ]
     runs.set_ticked(first.summary["run_dir"], True)  # and on again, in its own colour
     assert len(overlay.runs) == 2
-    colors = {o.color for o in overlay.runs.values()}
-    assert len(colors) == 2
+    assert len({o.color for o in overlay.runs.values()}) == 2
 
 
 def test_resume_from_the_window_continues_from_the_last_epoch(make_window, tiny_path, qtbot):
