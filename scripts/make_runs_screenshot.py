@@ -30,7 +30,7 @@ def prepare(folder: Path) -> None:
 
 def show(folder: Path) -> None:
     os.environ["FTSTUDIO_RECOVERY_DIR"] = tempfile.mkdtemp()
-    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtCore import QSettings, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
     from ftstudio.core import project as project_io
@@ -44,6 +44,7 @@ def show(folder: Path) -> None:
 
     def overlay() -> None:
         window.runs_dock.raise_()
+        window.resizeDocks([window.runs_dock], [470], Qt.Horizontal)
         for run in window.runs.runs:
             window.runs.set_ticked(run, True)
         window.runs.select(window.runs.runs[-1])
