@@ -18,6 +18,7 @@ from ftstudio.core.export.model_source import (
     custom_files,
     model_source,
 )
+from ftstudio.core.export.parity import CHECKED_FILES, ParityReport, check_export
 from ftstudio.core.export.predict_template import PREDICT_PY
 from ftstudio.core.export.readme import readme_text
 from ftstudio.core.export.train_template import TRAIN_PY
@@ -58,6 +59,8 @@ class ExportResult:
         Things the user should know (TorchScript fallback, skipped formats), one per line.
     skipped : dict of str to str
         Requested formats that were not written, with the reason: the export is incomplete.
+    parity : ParityReport or None
+        The parity check of the written files against the app's model (None: not run).
     """
 
     out_dir: Path
@@ -66,6 +69,14 @@ class ExportResult:
     weights_from: str = ""
     notes: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    parity: ParityReport | None = None
+
+    def failure_message(self) -> str | None:
+        """Why this export failed (a format not written, a failed parity check), or None."""
+        messages = [self.incomplete_message()]
+        if self.parity is not None:
+            messages.append(self.parity.failure_message(self.out_dir))
+        return " ".join(m for m in messages if m) or None
 
     def incomplete_message(self) -> str | None:
         """One line naming the requested formats that were not written, or None."""
@@ -87,6 +98,7 @@ def export_project(
     overwrite: bool = False,
     fallback_torchscript: bool = True,
     class_names: list[str] | None = None,
+    check: bool = True,
 ) -> ExportResult:
     """Export ``project`` to ``out_dir`` as plain PyTorch.
 
@@ -118,6 +130,11 @@ def export_project(
         model as TorchScript (``model.py`` then loads ``model.ts``). False: raise instead.
     class_names : list of str, optional
         Class names for ``predict.py`` (default: from the data source when it tells them).
+    check : bool
+        Run the parity check (:func:`~ftstudio.core.export.parity.check_export`) on the
+        written files; its report is ``ExportResult.parity`` and goes into the manifest. A
+        failed check does not raise: ``ExportResult.failure_message()`` says what failed, the
+        folder stays as written, and callers report it as a failure.
 
     Raises
     ------
@@ -233,7 +250,11 @@ def export_project(
         "README.md", readme_text(project.name, model_info, listed, torchscript, result.weights_from)
     )
     result.notes += folder.remove_stale(target, written)
-    folder.write_manifest(target, project.name, written, result.mode)
+    if check:
+        checked = [name for name in CHECKED_FILES if name in written]
+        result.parity = check_export(out, model, shape, checked, mode=result.mode)
+    report_json = result.parity.to_json() if result.parity is not None else None
+    folder.write_manifest(target, project.name, written, result.mode, parity=report_json)
     return result
 
 

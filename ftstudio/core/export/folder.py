@@ -141,8 +141,15 @@ def open_folder(out_dir: Path, overwrite: bool, names: list[str]) -> ExportFolde
     return folder
 
 
-def write_manifest(folder: ExportFolder, project_name: str, written: dict[str, str], mode: str):
-    """Record ``written`` (name -> SHA-256), plus earlier files that were kept."""
+def write_manifest(
+    folder: ExportFolder,
+    project_name: str,
+    written: dict[str, str],
+    mode: str,
+    parity: dict | None = None,
+):
+    """Record ``written`` (name -> SHA-256), plus earlier files that were kept, and the
+    parity check's report (``parity``; left out when the check did not run)."""
     kept = {n: h for n, h in folder.owned.items() if n not in written}
     data = {
         "format": "ftstudio-export",
@@ -150,6 +157,8 @@ def write_manifest(folder: ExportFolder, project_name: str, written: dict[str, s
         "mode": mode,
         "files": {**written, **kept},
     }
+    if parity is not None:
+        data["parity"] = parity
     atomic_write_text(folder.path / MANIFEST, json.dumps(data, indent=2) + "\n")
 
 
