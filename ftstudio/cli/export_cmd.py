@@ -47,9 +47,13 @@ def run(args) -> int:
         print(f"  wrote {printable(path.name)}")
     for note in result.notes:
         print(f"note: {printable(note)}")
-    print(f"Try: cd {out_dir} && python predict.py INPUT")
-    incomplete = result.incomplete_message()
-    if incomplete is not None:  # a requested format that was not written is a failure
-        print(f"error: {printable(incomplete)}", file=sys.stderr)
+    if result.parity is not None:
+        print(result.parity.heading())
+        for item in result.parity.files:
+            print(f"  {printable(item.line())}")
+    failure = result.failure_message()
+    if failure is not None:  # a format not written, or one that differs, is a failure
+        print(f"error: {printable(failure)}", file=sys.stderr)
         return 1
+    print(f"Try: cd {out_dir} && python predict.py INPUT")
     return 0

@@ -193,15 +193,19 @@ class QtExporter(QObject):
     # ------------------------------------------------------------ results
 
     def _succeeded(self, result: ExportResult) -> None:
-        incomplete = result.incomplete_message()
-        if incomplete is not None:  # a requested format that was not written is a failure
+        if result.incomplete_message() is not None:  # a format asked for but not written
             self.exported.emit(result)
-            self._failed(incomplete)
+            self._failed(result.failure_message())
             return
-        self.message.emit(
-            f"Exported {self.project_name} to {result.out_dir} ({len(result.files)} files)",
-            MESSAGE_MS,
-        )
+        failure = result.failure_message()
+        if failure is None:
+            self.message.emit(
+                f"Exported {self.project_name} to {result.out_dir} ({len(result.files)} files)",
+                MESSAGE_MS,
+            )
+        else:  # the parity check failed: the result dialog shows its figures in red
+            self.last_error = failure
+            self.message.emit(f"Export failed: {failure}", MESSAGE_MS)
         self.exported.emit(result)
         self.window.dialogs.show_export_result(result, self.project_name)
 

@@ -28,7 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from ftstudio.core.export import ExportResult
+from ftstudio.core.export.parity import ParityReport
 
+PASS_COLOUR = "#1a7f37"
+FAIL_COLOUR = "#c62828"
 FORMAT_LABELS = {
     "torchscript": "TorchScript (model.ts)",
     "onnx": "ONNX (model.onnx; needs pip install 'ftstudio[onnx]')",
@@ -99,7 +102,8 @@ class QtExportDialog(QDialog):
         form.addRow("", self.formats["onnx"])
         note = QLabel(
             "Writes model.py, layers.py, model.safetensors, predict.py, train.py and a README: "
-            "plain PyTorch that runs without FT Studio.",
+            "plain PyTorch that runs without FT Studio. A parity check then runs the exported "
+            "files without FT Studio and compares their outputs with the app's model.",
             wordWrap=True,
         )
         note.setStyleSheet("color: #555;")
@@ -127,8 +131,20 @@ class QtExportDialog(QDialog):
         return ExportRequest(Path(self.folder.text().strip()).expanduser(), weights, formats)
 
 
+def parity_html(report: ParityReport) -> str:
+    """The parity check: each file's largest difference from the app's model, red on failure."""
+    esc = html.escape
+    colour = PASS_COLOUR if report.ok else FAIL_COLOUR
+    rows = "".join(
+        f'<li style="color:{PASS_COLOUR if item.ok else FAIL_COLOUR};">{esc(item.line())}</li>'
+        for item in report.files
+    )
+    return f'<p style="color:{colour};"><b>{esc(report.heading())}</b></p><ul>{rows}</ul>'
+
+
 def result_html(result: ExportResult, project_name: str) -> str:
-    """The result dialog's text: a link to the folder, weights, files, notes, skipped."""
+    """The result dialog's text: a link to the folder, weights, files, the parity check,
+    notes, skipped."""
     esc = html.escape
     url = QUrl.fromLocalFile(str(result.out_dir)).toString()
     parts = [
@@ -141,6 +157,14 @@ def result_html(result: ExportResult, project_name: str) -> str:
         + "".join(f"<li><tt>{esc(p.name)}</tt></li>" for p in result.files)
         + "</ul>",
     ]
+    if result.parity is not None:
+        parts.append(parity_html(result.parity))
+        if not result.parity.ok:
+            parts.append(
+                f'<p style="color:{FAIL_COLOUR};">The export failed its parity check: the '
+                "exported model does not compute what the app's model computes. The folder is "
+                "kept for inspection.</p>"
+            )
     skipped = set(result.skipped.values())
     notes = [n for n in result.notes if n not in skipped]
     if notes:
@@ -162,7 +186,8 @@ class QtExportResultDialog(QDialog):
     def __init__(self, result: ExportResult, project_name: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.result = result
-        self.setWindowTitle("Export finished")
+        failed = result.failure_message() is not None
+        self.setWindowTitle("Export failed its check" if failed else "Export finished")
         self.text = QLabel(result_html(result, project_name), objectName="exportResult")
         self.text.setWordWrap(True)
         self.text.setMinimumWidth(460)

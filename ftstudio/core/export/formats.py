@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import sys
 import warnings
 from pathlib import Path
 
@@ -15,15 +17,24 @@ ONNX_INSTALL = "pip install 'ftstudio[onnx]'"
 
 
 def onnx_missing() -> str | None:
-    """Why ONNX cannot be written here (the ``onnx`` package does not import), or None."""
-    try:
-        import onnx  # noqa: F401
-    except ImportError:
-        return (
-            "ONNX export needs the 'onnx' package, which is not installed. Install it with "
-            f"{ONNX_INSTALL} and export again, or export without ONNX."
-        )
-    return None
+    """Why ONNX cannot be written and checked here (``onnx`` or ``onnxruntime``, which runs
+    the parity check, does not import), or None."""
+    missing = [name for name in ("onnx", "onnxruntime") if not _importable(name)]
+    if not missing:
+        return None
+    names = " and ".join(f"'{name}'" for name in missing)
+    package = "package, which is" if len(missing) == 1 else "packages, which are"
+    return (
+        f"ONNX export needs the {names} {package} not installed. Install the ONNX extra with "
+        f"{ONNX_INSTALL} and export again, or export without ONNX."
+    )
+
+
+def _importable(name: str) -> bool:
+    """``import name`` would find the package (without importing it: onnxruntime is slow)."""
+    if name in sys.modules:
+        return sys.modules[name] is not None
+    return importlib.util.find_spec(name) is not None
 
 
 def example_input(input_shape: tuple[int, ...], batch: int = 2) -> torch.Tensor:
