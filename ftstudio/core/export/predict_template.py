@@ -3,13 +3,19 @@
 PREDICT_PY = '''\
 """Predict with the exported model.
 
-    python predict.py INPUT [INPUT ...] [--weights model.safetensors] [--device cpu]
+    python predict.py INPUT [INPUT ...] [--top-k K] [--json] [--weights model.safetensors]
+                      [--device cpu]
 
 INPUT is a .npy, .npz (key X), .pt (a tensor, or a dict with X; read with weights_only=True)
 or .csv file (one sample per row; a header row and a "label" column are skipped) holding one
 sample of INPUT_SHAPE or a batch of them (raw values: STANDARDIZE from model.py scales them
 as FT Studio did), or an image file of any format Pillow reads (.png, .jpg, .webp, .tif, .bmp,
 .gif...) when the model takes images: it is prepared with PREPROCESSING from model.py.
+
+It prints one line per sample: the K most likely classes with their probabilities (the
+class per token for a token classifier; the values for regression). With --json it prints
+one JSON list instead, an object per sample: {"input", "top_k": [{"class", "index", "p"}]}
+("tokens": such a list per token; "output": the values for regression).
 """
 
 from __future__ import annotations
@@ -21,7 +27,10 @@ import math
 import sys
 from pathlib import Path
 
-import torch
+try:
+    import torch
+except ImportError:
+    sys.exit("error: predict.py needs the torch package: pip install torch")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from model import (  # noqa: E402
@@ -67,7 +76,9 @@ def as_batch(x: torch.Tensor, source: str) -> torch.Tensor:
     if tuple(x.shape[1:]) != tuple(INPUT_SHAPE):
         if x.dim() >= 1 and x[0].numel() == math.prod(INPUT_SHAPE):
             return x.reshape(-1, *INPUT_SHAPE)
-        sys.exit(f"error: {source} holds shape {list(x.shape)}; the model takes {list(INPUT_SHAPE)}")
+        sys.exit(
+            f"error: {source} holds shape {list(x.shape)}; the model takes {list(INPUT_SHAPE)}"
+        )
     return x
 
 
@@ -130,12 +141,10 @@ def load_tensors_only(path: Path):
 def read_samples(path: Path) -> torch.Tensor:
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        import numpy as np
-
+        np = need("numpy", "numpy", f"reading {path}")
         return as_batch(torch.from_numpy(np.load(path, allow_pickle=False)), str(path))
     if suffix == ".npz":
-        import numpy as np
-
+        np = need("numpy", "numpy", f"reading {path}")
         with np.load(path, allow_pickle=False) as data:
             return as_batch(torch.from_numpy(data["X"]), str(path))
     if suffix in (".pt", ".pth"):
@@ -169,14 +178,32 @@ def name_of(index: int, names: list[str] | None) -> str:
     return names[index] if names and index < len(names) else str(index)
 
 
-def describe(output: torch.Tensor, names: list[str] | None) -> str:
+def top_k(scores: torch.Tensor, k: int, names: list[str] | None) -> list[dict]:
+    """The ``k`` most likely classes of one row of scores: class name, index, probability."""
+    probs = scores.float().softmax(dim=-1)
+    p, index = probs.topk(min(k, probs.numel()))
+    return [
+        {"class": name_of(i, names), "index": i, "p": round(float(v), 6)}
+        for v, i in zip(p.tolist(), index.tolist(), strict=True)
+    ]
+
+
+def prediction(where: str, output: torch.Tensor, k: int, names: list[str] | None) -> dict:
+    """One sample's prediction as plain data (what --json prints)."""
     if TASK == "regression":
-        return " ".join(f"{v:.6g}" for v in output.tolist())
-    probs = output.float().softmax(dim=-1)
-    p, index = probs.max(dim=-1)
+        return {"input": where, "output": output.reshape(-1).tolist()}
     if TASK == "token_classification":
-        return " ".join(name_of(i, names) for i in index.tolist())
-    return f"{name_of(int(index), names)} (p={float(p):.3f})"
+        return {"input": where, "tokens": [top_k(row, k, names) for row in output]}
+    return {"input": where, "top_k": top_k(output, k, names)}
+
+
+def describe(item: dict) -> str:
+    """One line for a prediction: ``5 (p=0.912)``, ``5 (p=0.912), 6 (p=0.050)`` or values."""
+    if "output" in item:
+        return " ".join(f"{v:.6g}" for v in item["output"])
+    if "tokens" in item:
+        return " ".join(token[0]["class"] for token in item["tokens"])
+    return ", ".join(f"{c['class']} (p={c['p']:.3f})" for c in item["top_k"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,9 +211,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("inputs", nargs="+", type=Path, help="files to predict")
     parser.add_argument("--weights", default="model.safetensors", help="weights file")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps")
+    parser.add_argument("--top-k", type=int, default=1, metavar="K", help="classes per sample")
+    parser.add_argument("--json", action="store_true", help="print one JSON list")
     args = parser.parse_args(argv)
+    if args.top_k < 1:
+        parser.error("--top-k must be 1 or more")
+    if str(args.weights).endswith(".safetensors"):
+        need("safetensors", "safetensors.torch", f"reading {args.weights}")
     model = load_model(args.weights, args.device)
     names = class_names(args.weights)
+    results = []
     for path in args.inputs:
         if not path.is_file():
             sys.exit(f"error: no file {path}")
@@ -195,7 +229,13 @@ def main(argv: list[str] | None = None) -> int:
             outputs = model(x).cpu()
         for i, output in enumerate(outputs):
             where = f"{path}[{i}]" if len(outputs) > 1 else str(path)
-            print(f"{where}: {describe(output, names)}")
+            item = prediction(where, output, args.top_k, names)
+            if args.json:
+                results.append(item)
+            else:
+                print(f"{where}: {describe(item)}")
+    if args.json:
+        print(json.dumps(results, indent=2))
     return 0
 
 
