@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -13,6 +14,9 @@ import torch
 from safetensors.torch import load_file
 
 from ftstudio.core.builder import build_model
+
+HAVE_ONNX = all(importlib.util.find_spec(m) is not None for m in ("onnx", "onnxruntime"))
+"""The ``[onnx]`` extra is installed: exports in tests also write and check model.onnx."""
 
 BLOCKER = textwrap.dedent(
     """

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torchvision
-from export_helpers import in_app_model, job, run_exported
+from export_helpers import HAVE_ONNX, in_app_model, job, run_exported
 from safetensors.torch import save_file
 from tiny_nets import TinyNet
 
@@ -17,6 +17,7 @@ from ftstudio.core.export import NotExportableError, export_project
 from ftstudio.core.project import InputSpec, Project, TaskSpec, make_block
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
+ONNX = ("onnx",) if HAVE_ONNX else ()  # model.onnx, where the [onnx] extra is installed
 
 
 def _project(name, shape, task, blocks_):
@@ -134,7 +135,8 @@ def exported(tmp_path_factory):
     cases, jobs = {}, []
     for name, project in projects.items():
         project.blocks[0].frozen = name == "adapters"
-        result = export_project(project, tmp / f"out-{name}")
+        formats = () if name == "torchscript_backbone" else ("torchscript", *ONNX)
+        result = export_project(project, tmp / f"out-{name}", formats=formats)
         x = torch.randn((3, *project.input.shape), generator=gen)
         cases[name] = (project, result, x)
         jobs.append(job(result.out_dir, x))
@@ -159,6 +161,21 @@ def test_every_exported_project_matches_the_app(exported):
         assert torch.allclose(out["y"], expected, atol=1e-5), name
         expected_mode = "torchscript" if name == "torchscript_backbone" else "code"
         assert result.mode == expected_mode, name
+
+
+def test_every_block_type_passes_the_parity_check_in_every_format(exported):
+    """model.py exactly, TorchScript within 1e-5 and ONNX within 1e-4 of the app's model."""
+    cases, _ = exported
+    for name, (_, result, _) in cases.items():
+        assert result.skipped == {}, name
+        report = result.parity
+        assert report is not None and report.ok, (name, [f.line() for f in report.files])
+        diffs = {f.file: f.max_abs_diff for f in report.files}
+        expected = ["model.py"] if name == "torchscript_backbone" else ["model.py", "model.ts"]
+        assert list(diffs) == expected + (["model.onnx"] if ONNX and len(expected) == 2 else [])
+        if result.mode == "code":
+            assert diffs["model.py"] == 0.0, name  # the same code and weights: bit for bit
+        assert diffs.get("model.ts", 0.0) <= 1e-5 and diffs.get("model.onnx", 0.0) <= 1e-4
 
 
 def test_generated_code_uses_literal_arguments(exported):

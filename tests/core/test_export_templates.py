@@ -1,15 +1,20 @@
-"""Exporting each template: the exported code runs without FT Studio and matches the app."""
+"""Exporting each template: the exported code runs without FT Studio and matches the app, and
+every export's own parity check passes for model.py, TorchScript and (with the [onnx] extra)
+ONNX (issue 9, acceptance 1)."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 import torch
-from export_helpers import in_app_model, job, run_exported, run_script
+from export_helpers import HAVE_ONNX, in_app_model, job, run_exported, run_script
 from PIL import Image
 
 from ftstudio.core.export import export_project, info
-from ftstudio.core.templates import load_template
+from ftstudio.core.export.folder import MANIFEST
+from ftstudio.core.templates import list_templates, load_template
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
@@ -21,9 +26,13 @@ def _template(name: str):
     return project
 
 
+FORMATS = ("torchscript", "onnx") if HAVE_ONNX else ("torchscript",)
+
+
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory):
-    """Every template exported (resnet18 also as TorchScript), and run in one subprocess."""
+    """Every template exported with every format (and its parity check); three of them also
+    run in one subprocess of this test (resnet18's model.ts too)."""
     root = tmp_path_factory.mktemp("templates")
     gen = torch.Generator().manual_seed(0)
     inputs = {
@@ -32,13 +41,11 @@ def exports(tmp_path_factory):
         "image-resnet18": torch.randn(2, 3, 224, 224, generator=gen),
     }
     out = {}
-    jobs = []
-    for name, x in inputs.items():
+    for name in list_templates():
         project = _template(name)
-        formats = ("torchscript",) if name == "image-resnet18" else ()
-        result = export_project(project, root / name, formats=formats)
-        out[name] = {"project": project, "result": result, "x": x}
-        jobs.append(job(root / name, x, ts=bool(formats)))
+        result = export_project(project, root / name, formats=FORMATS)
+        out[name] = {"project": project, "result": result, "x": inputs.get(name)}
+    jobs = [job(root / name, x, ts=name == "image-resnet18") for name, x in inputs.items()]
     for name, ran in zip(inputs, run_exported(jobs, root), strict=True):
         out[name]["ran"] = ran
     return out
@@ -61,6 +68,38 @@ def test_exported_template_matches_the_app(exports, name):
     for spec in case["project"].blocks:
         assert f'("{spec.id}", ' in source  # submodules named by block id
         assert spec.label in source  # a comment per block with its display name
+
+
+@pytest.mark.parametrize("name", list_templates())
+def test_every_template_passes_its_parity_check(exports, name):
+    result = exports[name]["result"]
+    assert result.skipped == {} and result.failure_message() is None
+    report = result.parity
+    diffs = {item.file: item.max_abs_diff for item in report.files}
+    assert list(diffs) == ["model.py", "model.ts", "model.onnx"][: 1 + len(FORMATS)]
+    assert report.ok and all(item.error is None for item in report.files)
+    assert diffs["model.py"] == 0.0  # the same code and weights: bit for bit
+    assert diffs["model.ts"] <= 1e-5
+    assert diffs.get("model.onnx", 0.0) <= 1e-4
+    assert 2 not in report.batch_sizes and max(report.batch_sizes) > 1  # not the traced batch
+    manifest = json.loads((result.out_dir / MANIFEST).read_text())
+    assert manifest["parity"]["ok"] is True
+    assert manifest["parity"]["files"]["model.py"] == {
+        "max_abs_diff": 0.0,
+        "tolerance": 0.0,
+        "ok": True,
+        "error": None,
+    }
+    assert set(manifest["parity"]["files"]) == set(diffs)
+
+
+def test_onnx_export_has_a_dynamic_batch_axis(exports):
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    model = onnx.load(str(exports["digits-transfer"]["result"].out_dir / "model.onnx"))
+    [graph_input] = model.graph.input
+    batch = graph_input.type.tensor_type.shape.dim[0]
+    assert batch.dim_param == "batch" and not batch.HasField("dim_value")
 
 
 def test_resnet_export_has_preprocessing_and_torchscript(exports):
@@ -115,3 +154,33 @@ def test_predict_on_an_image_and_per_token_classes(exports):
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 2  # one line per sequence, a class per token
     assert all(len(line.split(": ")[1].split()) == 100 for line in lines)
+
+
+def test_predict_json_gives_the_top_k_classes_of_each_sample(exports):
+    folder = exports["digits-transfer"]["result"].out_dir
+    sample = folder.parent / "two.npy"
+    np.save(sample, exports["digits-transfer"]["x"][:2].numpy())
+    done = run_script(folder, "predict.py", str(sample), "--top-k", "3", "--json")
+    assert done.returncode == 0, done.stderr
+    items = json.loads(done.stdout)
+    assert [item["input"] for item in items] == [f"{sample}[0]", f"{sample}[1]"]
+    names = ["5", "6", "7", "8", "9"]
+    for item in items:
+        top = item["top_k"]
+        assert len(top) == 3 and [c["class"] for c in top] == [names[c["index"]] for c in top]
+        p = [c["p"] for c in top]
+        assert p == sorted(p, reverse=True) and 0 < sum(p) <= 1 + 1e-6
+    text = run_script(folder, "predict.py", str(sample), "--top-k", "2")
+    assert text.returncode == 0, text.stderr
+    first = text.stdout.splitlines()[0]  # the same prediction, as a line
+    assert first == (
+        f"{sample}[0]: {items[0]['top_k'][0]['class']} (p={items[0]['top_k'][0]['p']:.3f}), "
+        f"{items[0]['top_k'][1]['class']} (p={items[0]['top_k'][1]['p']:.3f})"
+    )
+
+    folder = exports["seed-sequence"]["result"].out_dir
+    torch.save(exports["seed-sequence"]["x"][:1], folder.parent / "one-seq.pt")
+    done = run_script(folder, "predict.py", str(folder.parent / "one-seq.pt"), "--json")
+    assert done.returncode == 0, done.stderr
+    [item] = json.loads(done.stdout)
+    assert len(item["tokens"]) == 100 and all(len(token) == 1 for token in item["tokens"])

@@ -66,8 +66,12 @@ def write_onnx(model: nn.Module, input_shape: tuple[int, ...], path: Path) -> st
     if missing is not None:
         return missing
     was_training = model.training
+    fastpath = torch.backends.mha.get_fastpath_enabled()
     model.eval()
     try:
+        # the fused transformer kernel (aten::_transformer_encoder_layer_fwd) has no ONNX
+        # form; its plain ops compute the same
+        torch.backends.mha.set_fastpath_enabled(False)
         buffer = io.BytesIO()
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
@@ -87,5 +91,6 @@ def write_onnx(model: nn.Module, input_shape: tuple[int, ...], path: Path) -> st
             f"ONNX skipped: torch.onnx.export failed ({first}). model.py and model.ts still work."
         )
     finally:
+        torch.backends.mha.set_fastpath_enabled(fastpath)
         model.train(was_training)
     return None
