@@ -70,6 +70,8 @@ def test_export_of_the_starter_with_the_defaults_writes_code_and_weights(starter
     assert starter.exporter.action.isEnabled()
     text = result_html(result, "digits-transfer")
     assert 'href="file://' in text and "model.safetensors" in text
+    assert result.parity.ok and "Parity check passed" in text  # the export checked itself
+    assert "model.py: max abs diff 0 (must be exactly 0) ok" in text
 
 
 def test_default_folder_is_export_beside_a_saved_project(make_window, tmp_path):
