@@ -11,7 +11,7 @@ import sys
 import textwrap
 
 import pytest
-from export_helpers import BLOCKER
+from export_helpers import BLOCKER, run_python
 
 from ftstudio.cli import main
 from ftstudio.core.export import ExportError, export_project
@@ -39,6 +39,15 @@ def test_onnx_without_the_package_is_refused_before_anything_is_written(tmp_path
     with pytest.raises(ExportError, match=r"pip install 'ftstudio\[onnx\]'"):
         export_project(load_template("seed-sequence"), out, formats=("onnx",))
     assert not out.exists()
+
+
+def test_onnx_without_onnxruntime_is_refused_too(monkeypatch):
+    """onnxruntime runs the ONNX parity check: without it, ONNX is not offered as done."""
+    pytest.importorskip("onnx")
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    message = extra.onnx_missing()
+    assert message is not None and "'onnxruntime' package" in message and INSTALL in message
+    assert "'onnx' " not in message
 
 
 def test_cli_onnx_without_the_package_exits_1_with_the_install_command(
@@ -88,7 +97,7 @@ NO_PIL = textwrap.dedent(
 @pytest.fixture(scope="module")
 def digits_export(tmp_path_factory):
     out = tmp_path_factory.mktemp("digits") / "out"
-    export_project(load_template("digits-transfer"), out)
+    export_project(load_template("digits-transfer"), out, check=False)
     return out
 
 
@@ -111,3 +120,30 @@ def test_predict_on_an_image_without_pillow_names_the_package(tmp_path, digits_e
     assert "Traceback" not in done.stderr
     [line] = done.stderr.strip().splitlines()
     assert "pip install pillow" in line and str(image) in line
+
+
+NO_NUMPY = textwrap.dedent(
+    """
+    class NoNumpy:
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] == "numpy":
+                raise ModuleNotFoundError(f"No module named {name!r} (export test)", name=name)
+            return None
+
+    sys.meta_path.insert(0, NoNumpy())
+    import runpy
+    sys.argv = ["predict.py", *sys.argv[1:]]
+    runpy.run_path("predict.py", run_name="__main__")
+    """
+)
+
+
+def test_predict_on_a_npy_file_without_numpy_names_the_package(tmp_path, digits_export):
+    import numpy as np
+
+    sample = tmp_path / "sample.npy"
+    np.save(sample, np.zeros((1, 16, 16), dtype=np.float32))
+    done = run_python(BLOCKER + NO_NUMPY, str(sample), cwd=digits_export)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert "pip install numpy" in line and str(sample) in line

@@ -29,7 +29,9 @@ from pathlib import Path
 
 try:
     import torch
-except ImportError:
+except ModuleNotFoundError as exc:
+    if (exc.name or "").split(".")[0] != "torch":
+        raise
     sys.exit("error: predict.py needs the torch package: pip install torch")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
