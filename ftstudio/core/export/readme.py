@@ -64,10 +64,14 @@ Input: one sample of shape `{list(info.input_shape)}` (batched as `(B, ...)`); t
 
 {listing}
 
+`ftstudio-export.json` lists these files with their SHA-256 and holds the parity check FT Studio
+ran after writing them: each model file's largest absolute difference from the app's model.
+
 ## Commands
 
 ```
 python predict.py {example}                      # predicted class / values per sample
+python predict.py {example} --top-k 3 --json     # the 3 likeliest classes, as JSON
 python train.py data.npz --epochs 5              # fine-tune on X, y; frozen blocks stay frozen
 python -c "from model import load_model; print(load_model())"
 ```
