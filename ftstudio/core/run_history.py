@@ -308,9 +308,11 @@ def _started(info: dict[str, Any], path: Path) -> datetime | None:
     text = info.get("started")
     if isinstance(text, str):
         try:
-            return datetime.fromisoformat(text)
+            started = datetime.fromisoformat(text)
         except ValueError:
             pass
+        else:  # local and naive, as the others (a foreign "+05:00" would not sort with them)
+            return started.astimezone().replace(tzinfo=None) if started.tzinfo else started
     match = STAMP.search(path.name)
     if match:
         try:

@@ -141,8 +141,12 @@ def test_damaged_folders_are_listed_with_their_problem_never_a_crash(tmp_path):
     (odd / "summary.json").write_text('{"status": 7, "epochs": "x", "best": "y"}')
     (odd / "metrics.csv").mkdir()  # a folder where a file belongs
     (root / "a-file.txt").write_text("not a run")
+    zoned = root / "zoned"
+    zoned.mkdir()
+    (zoned / "run.json").write_text('{"started": "2026-01-01T00:00:00+05:00", "epochs": 4}')
     runs = {r.name: r for r in list_runs(root)}
-    assert set(runs) == {"empty-20260101-000000", "cut-20260102-000000", "odd"}
+    assert set(runs) == {"empty-20260101-000000", "cut-20260102-000000", "odd", "zoned"}
+    assert runs["zoned"].started.tzinfo is None and runs["zoned"].epochs_planned == 4
     assert all(r.status == "unfinished" for r in runs.values())
     cut_run = runs["cut-20260102-000000"]
     assert cut_run.curves.series("train_loss") == ([1, 2], [0.9, 0.7])
