@@ -107,6 +107,7 @@ class QtRunsPanel(QWidget):
 
     def refresh(self) -> list[RunRecord]:
         """Read the runs again and show them (ticks kept); returns them."""
+        selected = self.selected_run()
         self.runs = self.read_runs()
         # one colour per run, the oldest first, so that a new run changes no colour
         self.colors = {
@@ -120,6 +121,8 @@ class QtRunsPanel(QWidget):
         for run in self.runs:
             self.table.addTopLevelItem(self._row(run))
         self.table.blockSignals(False)
+        if selected is not None:  # the same run stays selected
+            self.select(selected.path)
         self._emit_overlay()
         self._update_actions()
         return self.runs

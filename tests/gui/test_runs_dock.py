@@ -172,6 +172,7 @@ def test_resume_from_the_window_continues_from_the_last_epoch(make_window, tiny_
     assert [int(r["epoch"]) for r in again.curves.epochs] == [1, 2, 3]
     (listed,) = runs.runs
     assert listed.status == "finished" and not listed.can_resume
+    assert runs.selected_run().path == folder  # still selected after the list was read again
     x, _ = panel.plots.curves["val_loss"].getOriginalDataset()
     assert len(x) == 3  # the earlier epoch is drawn with the new ones
     assert runs.table.topLevelItem(0).checkState(0) == Qt.Unchecked
