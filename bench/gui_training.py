@@ -1,0 +1,301 @@
+"""Training in the window vs headless: throughput ratio and GUI-thread stalls (issues 15, 8).
+
+Each case trains one project twice per round, alternating which goes first: headless with
+``ftstudio train`` in a subprocess, and in the real ``QtMainWindow`` (offscreen) in another
+subprocess that clicks the window's Train action and runs a real event loop (``app.exec()``).
+While the window trains, a 5 ms ``QTimer`` on the GUI thread records the gaps between its
+ticks (from the click to the end of the run). Best of ``--repeats`` rounds for throughput.
+
+Samples/s is the training samples of all epochs over the time the epochs' loops took (the
+``samples_per_s`` / ``time_s`` columns of ``metrics.csv``), the same measure for both sides.
+
+Cases: ``seed`` (the seed-sequence template), ``custom`` (the same with a custom block whose
+``forward`` runs a Python loop, holding the GIL), ``starter`` (the digits-transfer starter,
+issue 8), ``evaluate`` (seed with the evaluate view open, when the window has one).
+Goals: ratio >= 0.97 (starter: >= 0.95); GUI gap p95 < 16 ms, max < 50 ms.
+
+    python bench/gui_training.py [--cases seed,custom,starter,evaluate] [--epochs 3]
+        [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+PROBE_MS = 5
+GOALS = {"ratio": 0.97, "starter_ratio": 0.95, "p95_ms": 16.0, "max_ms": 50.0}
+
+PY_LOOP_BLOCKS = '''
+"""A block whose forward does Python-level work (holds the GIL): the bench's custom block."""
+
+import torch
+from torch import nn
+
+
+class ChunkMix(nn.Module):
+    """Mixes each token with a running mean, chunk by chunk in a Python loop."""
+
+    def __init__(self, in_features: int, chunk: int = 5):
+        super().__init__()
+        self.proj = nn.Linear(in_features, in_features)
+        self.chunk = chunk
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        parts = []
+        total = torch.zeros_like(x[:, 0])
+        for start in range(0, x.shape[1], self.chunk):
+            piece = x[:, start : start + self.chunk]
+            total = total + piece.sum(1)
+            parts.append(piece + 0.01 * total.unsqueeze(1))
+        return x + self.proj(torch.cat(parts, 1))
+'''
+
+
+# ------------------------------------------------------------------ projects
+
+
+def write_projects(root: Path, epochs: int) -> dict[str, dict]:
+    from ftstudio.core import project as project_io
+    from ftstudio.core.blocks.custom import load_blocks_file
+    from ftstudio.core.templates import load_template
+
+    blocks_file = root / "py_loop_blocks.py"
+    blocks_file.write_text(PY_LOOP_BLOCKS)
+    load_blocks_file(blocks_file)
+    cases = {}
+    seed = load_template("seed-sequence")
+    seed.training["epochs"] = epochs
+    cases["seed"] = {"project": seed, "blocks": None}
+    custom = load_template("seed-sequence")
+    custom.training["epochs"] = epochs
+    blocks = project_io.to_dict(custom)["blocks"]
+    blocks.insert(2, {"id": "mix", "type": "ChunkMix", "name": "Python loop", "params": {}})
+    data = project_io.to_dict(custom)
+    data["blocks"] = blocks
+    cases["custom"] = {"project": project_io.from_dict(data), "blocks": str(blocks_file)}
+    starter = load_template("digits-transfer")
+    starter.training["epochs"] = max(1, epochs // 3)  # a bigger run per epoch
+    cases["starter"] = {"project": starter, "blocks": None}
+    cases["evaluate"] = {"project": seed, "blocks": None, "evaluate": True}
+    for name, case in cases.items():
+        path = root / name / f"{name}.ftproj"
+        path.parent.mkdir()
+        project_io.save(case["project"], path)
+        case["path"] = str(path)
+    return cases
+
+
+# ------------------------------------------------------------------ the two sides
+
+
+def throughput(run_dir: Path) -> float:
+    samples = seconds = 0.0
+    with open(run_dir / "metrics.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            if row.get("kind") == "epoch" and row.get("time_s"):
+                t = float(row["time_s"])
+                samples += float(row["samples_per_s"]) * t
+                seconds += t
+    return samples / seconds
+
+
+def headless(case: dict, out: Path) -> dict:
+    cmd = [sys.executable, "-m", "ftstudio", "train", case["path"], "--out", str(out), "--quiet"]
+    if case["blocks"]:
+        cmd += ["--blocks", case["blocks"]]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    return {"samples_per_s": throughput(out), "wall_s": time.perf_counter() - t0}
+
+
+def window(case: dict, out: Path) -> dict:
+    spec = json.dumps({**{k: case[k] for k in ("path", "blocks")}, "out": str(out),
+                       "evaluate": case.get("evaluate", False)})  # fmt: skip
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, __file__, "--window-child", spec],
+        check=True, capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["samples_per_s"] = throughput(Path(result["run_dir"]))
+    result["wall_s"] = time.perf_counter() - t0
+    return result
+
+
+def window_child(spec: dict) -> None:
+    """In its own process: the real window, Train clicked, a 5 ms probe, ``app.exec()``."""
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ftstudio.core import project as project_io
+    from ftstudio.core.blocks.custom import load_blocks_file
+
+    app = QApplication([])
+    if spec["blocks"]:
+        load_blocks_file(spec["blocks"])
+    from ftstudio.gui.qt_main_window import QtMainWindow
+
+    out = Path(spec["out"])
+    out.mkdir(parents=True, exist_ok=True)
+    settings = QSettings(str(out / "settings.ini"), QSettings.IniFormat)
+    win = QtMainWindow(project_io.load(spec["path"]), settings=settings,
+                       recovery_dir=out / "recovery")  # fmt: skip
+    win.resize(1400, 900)
+    win.show()
+    panel = win.training
+    ticks: list[float] = []
+    probe = QTimer()
+    probe.setInterval(PROBE_MS)
+    probe.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    state = {"evaluate": None}
+    events: list[tuple[str, float]] = []
+    for name in ("started", "epoch", "finished"):
+        signal = getattr(panel.runner, name)
+        signal.connect(lambda *a, name=name: events.append((name, time.perf_counter())))
+
+    def start() -> None:
+        if not win.validator.idle or not panel.train_action.isEnabled():
+            QTimer.singleShot(50, start)
+            return
+        if spec["evaluate"]:
+            state["evaluate"] = open_evaluate_view(win)
+        probe.start()
+        events.append(("click", time.perf_counter()))
+        panel.train_action.trigger()
+
+    def ended() -> None:
+        probe.stop()
+        app.quit()
+
+    panel.runner.ended.connect(ended)
+    QTimer.singleShot(0, start)
+    app.exec()
+    gaps = np.diff(np.array(ticks)) * 1000 if len(ticks) > 1 else np.zeros(1)
+    t0 = events[0][1] if events else 0.0
+    long = [(round((ticks[i] - t0) * 1000), round(float(g))) for i, g in enumerate(gaps) if g > 30]
+    result = {
+        "run_dir": str(panel.run_dir),
+        "status": (panel.summary or {}).get("status", panel.last_error),
+        "gaps_ms": [round(float(g), 2) for g in gaps],
+        "evaluate_open": state["evaluate"],
+        "events_ms": [(name, round((t - t0) * 1000)) for name, t in events],
+        "long_gaps_ms": long,  # (ms after the click the gap began, its length)
+    }
+    win.dialogs = _Discard()
+    win.close()
+    print(json.dumps(result))
+
+
+class _Discard:
+    def ask_save_changes(self, name):
+        return "discard"
+
+    def confirm_stop_training(self):
+        return True
+
+
+def open_evaluate_view(win) -> bool:
+    """Show the evaluate view if this window has one (issue 8's evaluate dock)."""
+    for name in ("evaluate", "evaluation"):
+        view = getattr(win, name, None)
+        if view is not None:
+            dock = view.parentWidget()
+            (dock or view).show()
+            (dock or view).raise_()
+            return True
+    return False
+
+
+# ------------------------------------------------------------------ the report
+
+
+def gap_stats(gaps: list[float]) -> dict:
+    g = np.asarray(gaps or [0.0])
+    return {"p50": float(np.percentile(g, 50)), "p95": float(np.percentile(g, 95)),
+            "max": float(g.max()), "n": len(g)}  # fmt: skip
+
+
+def run_case(name: str, case: dict, root: Path, repeats: int, verbose: bool) -> dict:
+    heads, wins = [], []
+    for r in range(repeats):
+        order = ("headless", "window") if r % 2 == 0 else ("window", "headless")
+        for side in order:
+            out = root / name / f"{side}-{r}"
+            if side == "headless":
+                heads.append(headless(case, out))
+            else:
+                wins.append(window(case, out))
+        w, h = wins[-1], heads[-1]
+        s = gap_stats(w["gaps_ms"])
+        print(
+            f"  {name} round {r + 1}: window {w['samples_per_s']:,.0f} samples/s, headless "
+            f"{h['samples_per_s']:,.0f} ({w['samples_per_s'] / h['samples_per_s']:.2f}x); gaps "
+            f"p50 {s['p50']:.1f} p95 {s['p95']:.1f} max {s['max']:.1f} ms ({w['status']})",
+            flush=True,
+        )
+        if verbose:
+            print(f"    events {w['events_ms']}\n    gaps > 30 ms {w['long_gaps_ms']}")
+    best_w = max(w["samples_per_s"] for w in wins)
+    best_h = max(h["samples_per_s"] for h in heads)
+    stats = [gap_stats(w["gaps_ms"]) for w in wins]
+    return {
+        "window": best_w,
+        "headless": best_h,
+        "ratio": best_w / best_h,
+        "p50": min(s["p50"] for s in stats),
+        "p95": min(s["p95"] for s in stats),
+        "max": min(s["max"] for s in stats),
+        "worst_p95": max(s["p95"] for s in stats),
+        "worst_max": max(s["max"] for s in stats),
+        "evaluate_open": any(w.get("evaluate_open") for w in wins),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", default="seed,custom,starter,evaluate")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--verbose", action="store_true", help="events and gaps > 30 ms")
+    parser.add_argument("--window-child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.window_child:
+        window_child(json.loads(args.window_child))
+        return
+    load = os.getloadavg()[0]
+    print(f"load average {load:.1f} on {os.cpu_count()} CPUs (figures vary with the load)")
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="ftstudio-gui-bench-") as tmp:
+        root = Path(tmp)
+        cases = write_projects(root, args.epochs)
+        for name in args.cases.split(","):
+            results[name] = run_case(name, cases[name], root, args.repeats, args.verbose)
+    print("\ncase      window/s  headless/s  ratio  gap p50   p95 (worst)     max (worst)")
+    for name, r in results.items():
+        goal = GOALS["starter_ratio"] if name == "starter" else GOALS["ratio"]
+        note = "" if name != "evaluate" or r["evaluate_open"] else "  (no evaluate view yet)"
+        print(
+            f"{name:9} {r['window']:9,.0f} {r['headless']:11,.0f}  {r['ratio']:.2f}"
+            f"{'+' if r['ratio'] >= goal else '-'} {r['p50']:6.1f} {r['p95']:6.1f} "
+            f"({r['worst_p95']:5.1f}) {r['max']:7.1f} ({r['worst_max']:6.1f}){note}"
+        )
+    print(
+        f"goals: ratio >= {GOALS['ratio']} (starter >= {GOALS['starter_ratio']}), "
+        f"p95 < {GOALS['p95_ms']:.0f} ms, max < {GOALS['max_ms']:.0f} ms; best of "
+        f"{args.repeats} rounds (worst in brackets); load {os.getloadavg()[0]:.1f} at the end"
+    )
+
+
+if __name__ == "__main__":
+    main()
