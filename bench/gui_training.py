@@ -84,7 +84,7 @@ def write_projects(root: Path, epochs: int) -> dict[str, dict]:
     data["blocks"] = blocks
     cases["custom"] = {"project": project_io.from_dict(data), "blocks": str(blocks_file)}
     starter = load_template("digits-transfer")
-    starter.training["epochs"] = max(1, epochs // 3)  # a bigger run per epoch
+    starter.training["epochs"] = epochs
     cases["starter"] = {"project": starter, "blocks": None}
     cases["evaluate"] = {"project": seed, "blocks": None, "evaluate": True}
     for name, case in cases.items():
