@@ -1,52 +1,46 @@
-"""Live training curves: loss (per step and per epoch) and accuracy or MAE (per epoch).
+"""Live training curves: loss per step (raw and EMA-smoothed) and per epoch, accuracy or MAE
+per epoch with the best epoch marked, and the learning rate per step.
 
-pyqtgraph lessons applied: curves are created once; points go into numpy buffers and reach
-the curves with ``setData`` on a throttled timer (15 Hz), not once per step; peak
-downsampling and clip-to-view keep long runs fast; pens are 1 px and opaque; the finite check
-stays on because a loss can become NaN.
+The GUI thread shares one GIL with training, so drawing is kept cheap (issue 15): points come
+in batches into numpy buffers and reach the curves with ``setData`` on a slow timer (5 Hz);
+axis ranges are set by us, in coarse steps, never auto-ranged on every update (a new range
+redraws the axes, pyqtgraph's dearest paint); axes are cached as pixmaps; peak downsampling
+and clip-to-view keep long runs fast; pens are 1 px and opaque; the finite check stays on
+because a loss can become NaN.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
-REFRESH_MS = 66  # ~15 Hz
+from ftstudio.gui.plot_series import Ema, Series, grown_span, log_range, upper_bound
+
+REFRESH_MS = 200  # 5 Hz: enough for curves, and every refresh is a repaint on the GUI thread
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#d62728"
-STEP_COLOR = "#9ecae1"
-
-
-class Series:
-    """A growable pair of float arrays (amortised O(1) append, views without copies)."""
-
-    def __init__(self, capacity: int = 256):
-        self._x = np.empty(capacity)
-        self._y = np.empty(capacity)
-        self.size = 0
-
-    def append(self, x: float, y: float) -> None:
-        if self.size == len(self._x):
-            self._x = np.resize(self._x, 2 * self.size)
-            self._y = np.resize(self._y, 2 * self.size)
-        self._x[self.size] = x
-        self._y[self.size] = y
-        self.size += 1
-
-    def clear(self) -> None:
-        self.size = 0
-
-    @property
-    def x(self) -> np.ndarray:
-        return self._x[: self.size]
-
-    @property
-    def y(self) -> np.ndarray:
-        return self._y[: self.size]
+STEP_COLOR = "#c6dbef"  # raw step loss, faint under its smoothed curve
+SMOOTH_COLOR = "#6baed6"
+LR_COLOR = "#2ca02c"
+BEST_COLOR = "#ff7f0e"
+DEFAULT_SMOOTHING = 0.6
+PERCENT_TICKS = [
+    [(v / 100, f"{v}%") for v in range(0, 101, 20)],
+    [(v / 100, "") for v in range(10, 100, 20)],
+]
+LOSS_KEYS = ("step_loss", "smooth_loss", "train_loss", "val_loss")
 
 
 def _plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
@@ -58,15 +52,19 @@ def _plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
         axis.setPen(pg.mkPen("#555", width=1))
         axis.setTextPen(pg.mkPen("#222"))
         axis.setLabel(text, color="#222")
+        axis.enableAutoSIPrefix(False)  # never "accuracy (x0.001)"
+        axis.setCacheMode(QGraphicsItem.DeviceCoordinateCache)  # repaint = blit
     item.showGrid(x=True, y=True, alpha=0.25)
     item.setDownsampling(auto=True, mode="peak")
     item.setClipToView(True)
     item.setMenuEnabled(False)
-    widget.setMinimumSize(240, 150)
+    item.disableAutoRange()  # ranges come from _fit_ranges, in coarse steps
+    item.hideButtons()
+    widget.setMinimumSize(200, 120)
     return widget
 
 
-def _curve(plot: pg.PlotWidget, name: str, color: str, symbol: str | None = None):
+def _curve(plot: pg.PlotWidget, name: str | None, color: str, symbol: str | None = None):
     kwargs: dict[str, Any] = {"pen": pg.mkPen(color, width=1), "name": name}
     if symbol:
         kwargs.update(symbol=symbol, symbolSize=5, symbolPen=None, symbolBrush=color)
@@ -74,42 +72,96 @@ def _curve(plot: pg.PlotWidget, name: str, color: str, symbol: str | None = None
 
 
 class QtTrainingPlots(QWidget):
-    """The two plots; feed with :meth:`add_step` / :meth:`add_epoch`, drawn at ~15 Hz."""
+    """The three plots; feed with :meth:`add_steps` / :meth:`add_epoch`, drawn at 5 Hz."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.loss_plot = _plot("Loss", "optimizer step", "loss (log scale)")
         self.loss_plot.getPlotItem().setLogMode(y=True)  # early steps would flatten the rest
+        self.loss_plot.getPlotItem().disableAutoRange()  # setLogMode turned it back on
         self.metric_plot = _plot("Accuracy", "epoch", "accuracy")
+        self.lr_plot = _plot("Learning rate", "optimizer step", "learning rate")
+        self.lr_plot.getPlotItem().setTitle("Learning rate", color="#222", size="9pt")
+        self.lr_plot.getPlotItem().getAxis("left").setWidth(56)
         # legends where the curves usually are not: loss falls, accuracy rises
         for plot, offset in ((self.loss_plot, (-8, 8)), (self.metric_plot, (-8, -8))):
             plot.getPlotItem().addLegend(offset=offset, labelTextColor="#222", brush="#ffffffe0")
         self.series = {
             "step_loss": Series(4096),
+            "smooth_loss": Series(4096),
             "train_loss": Series(),
             "val_loss": Series(),
             "train_metric": Series(),
             "val_metric": Series(),
+            "lr": Series(4096),
         }
         self.curves = {
-            "step_loss": _curve(self.loss_plot, "train (per step)", STEP_COLOR),
+            "step_loss": _curve(self.loss_plot, None, STEP_COLOR),  # raw, under the smoothed
+            "smooth_loss": _curve(self.loss_plot, "train (per step)", SMOOTH_COLOR),
             "train_loss": _curve(self.loss_plot, "train (epoch mean)", TRAIN_COLOR, "o"),
             "val_loss": _curve(self.loss_plot, "validation", VAL_COLOR, "o"),
             "train_metric": _curve(self.metric_plot, "train", TRAIN_COLOR, "o"),
             "val_metric": _curve(self.metric_plot, "validation", VAL_COLOR, "o"),
+            "lr": _curve(self.lr_plot, None, LR_COLOR),
         }
-        self._dirty = False
-        self._show_legends()
+        self.best_line = pg.InfiniteLine(
+            angle=90, movable=False, pen=pg.mkPen(BEST_COLOR, width=1, style=Qt.DashLine)
+        )
+        self.best_point = pg.ScatterPlotItem(
+            size=12, symbol="star", pen=None, brush=pg.mkBrush(BEST_COLOR)
+        )
+        self.metric_plot.addItem(self.best_line, ignoreBounds=True)
+        self.metric_plot.addItem(self.best_point)
+        self.best_epoch: int | None = None
+        self.ema = Ema(DEFAULT_SMOOTHING)
+        self.regression = False
+        self._epochs = 1
+        self._steps = 1.0
+        self._ranges: dict[str, Any] = {}
+        self._tops: dict[str, float | None] = {}
+        self._dirty: set[str] = set()  # series with points not drawn yet
+        self._overlay = None
+        self._build_smoothing()
         self.timer = QTimer(self)
         self.timer.setObjectName("ftstudio-plot-refresh")
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
+        self._layout()
+        self.reset()
+
+    def _build_smoothing(self) -> None:
+        self.smoothing = QSlider(Qt.Horizontal, objectName="smoothing")
+        self.smoothing.setRange(0, 99)
+        self.smoothing.setValue(round(DEFAULT_SMOOTHING * 100))
+        self.smoothing.setToolTip("EMA smoothing of the per-step loss (0: raw points)")
+        self.smoothing.setMaximumWidth(160)
+        self.smoothing_label = QLabel(objectName="smoothingLabel")
+        self.smoothing.valueChanged.connect(self._smoothing_changed)
+        self._smoothing_changed(self.smoothing.value())
+
+    def _layout(self) -> None:
+        row = QHBoxLayout()
+        row.setContentsMargins(4, 0, 4, 0)
+        row.addWidget(QLabel("Smoothing"))
+        row.addWidget(self.smoothing)
+        row.addWidget(self.smoothing_label)
+        row.addStretch(1)
+        left = QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
+        left.setSpacing(0)
+        left.addLayout(row)
+        left.addWidget(self.loss_plot, 1)
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.setSpacing(2)
+        right.addWidget(self.metric_plot, 3)
+        right.addWidget(self.lr_plot, 2)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.loss_plot, 3)
-        layout.addWidget(self.metric_plot, 2)
+        layout.addLayout(left, 3)
+        layout.addLayout(right, 2)
 
-    _overlay = None
+    # ------------------------------------------------------------ feeding
 
     def overlay(self):
         """Earlier runs drawn over these curves (:class:`~ftstudio.gui.qt_runs_overlay.RunsOverlay`:
@@ -118,19 +170,40 @@ class QtTrainingPlots(QWidget):
             from ftstudio.gui.qt_runs_overlay import RunsOverlay
 
             self._overlay = RunsOverlay(self.loss_plot, self.metric_plot)
+            self._overlay.changed = self.overlay_changed
         return self._overlay
 
-    def reset(self, task: str = "classification") -> None:
+    def reset(self, task: str = "classification", epochs: int = 1, steps: int = 1) -> None:
+        """Empty the curves for a new run of ``epochs`` epochs and ``steps`` optimizer steps."""
         for series in self.series.values():
             series.clear()
-        regression = task == "regression"
-        name = "MAE" if regression else "Accuracy"
+        self.ema.reset()
+        self.best_epoch = None
+        self.best_line.hide()
+        self.best_point.setData([], [])
+        self.regression = task == "regression"
+        name = "MAE" if self.regression else "Accuracy"
         item = self.metric_plot.getPlotItem()
         item.setTitle(name, color="#222", size="10pt")
-        item.getAxis("left").setLabel("mean absolute error" if regression else "accuracy")
-        item.legend.setOffset((-8, 8) if regression else (-8, -8))  # MAE falls, accuracy rises
-        self._dirty = True
+        axis = item.getAxis("left")
+        axis.setLabel("mean absolute error" if self.regression else "accuracy")
+        axis.setTicks(None if self.regression else PERCENT_TICKS)  # 0-1 read as 0%-100%
+        item.legend.setOffset((-8, 8) if self.regression else (-8, -8))  # MAE falls
+        self._ranges, self._tops = {}, {}
+        self.set_run_length(epochs, steps)
+        self._dirty = set(self.series)
         self.refresh()
+
+    def set_run_length(self, epochs: int, steps: int) -> None:
+        """Fix the x ranges to the whole run (known once it starts): no rescale as it goes."""
+        self._epochs = max(1, int(epochs))
+        self._steps = float(max(1, int(steps)))
+        for plot in (self.loss_plot, self.lr_plot):
+            plot.getPlotItem().setXRange(0, self._steps, padding=0.02)
+        self.metric_plot.getPlotItem().setXRange(0.5, self._epochs + 0.5, padding=0)
+        self.metric_plot.getPlotItem().getAxis("bottom").setTickSpacing(
+            major=max(1, self._epochs // 8 + (self._epochs % 8 > 0)), minor=1
+        )
 
     def start(self) -> None:
         self.timer.start()
@@ -140,38 +213,156 @@ class QtTrainingPlots(QWidget):
         self.timer.stop()
         self.refresh()
 
-    def add_step(self, step: int, loss: float) -> None:
-        self.series["step_loss"].append(step, loss)
-        self._dirty = True
+    def add_step(self, step: int, loss: float, lr: float = float("nan")) -> None:
+        self.add_steps([(step, loss, lr)])
+
+    def add_steps(self, points) -> None:
+        """A batch of ``(step, loss, lr)`` points (as the worker sends them)."""
+        if not len(points):
+            return
+        data = np.asarray(points, dtype=float).reshape(len(points), -1)
+        steps, losses = data[:, 0], data[:, 1]
+        self.series["step_loss"].extend(steps, losses)
+        self.series["smooth_loss"].extend(steps, self.ema(losses))
+        self._dirty.update(("step_loss", "smooth_loss"))
+        if data.shape[1] > 2:
+            self.series["lr"].extend(steps, data[:, 2])
+            self._dirty.add("lr")
 
     def add_epoch(self, row: dict[str, Any]) -> None:
-        """One epoch row (``metrics.csv``): loss at its step, accuracy/MAE at its epoch."""
+        """One epoch row (``metrics.csv``): loss at its step, accuracy/MAE at its epoch.
+
+        ``row["best"]`` (the run's monitor improved) moves the best-epoch marker there.
+        """
         step, epoch = row["step"], row["epoch"]
         for key in ("train_loss", "val_loss"):
             if _number(row.get(key)):
                 self.series[key].append(step, row[key])
+                self._dirty.add(key)
         for split in ("train", "val"):
             value = row.get(f"{split}_accuracy", row.get(f"{split}_mae"))
             if _number(value):
                 self.series[f"{split}_metric"].append(epoch, value)
-        self._dirty = True
+                self._dirty.add(f"{split}_metric")
+        if row.get("best"):
+            self.best_epoch = int(epoch)
+
+    def _smoothing_changed(self, value: int) -> None:
+        weight = value / 100
+        self.smoothing_label.setText(f"{weight:.2f}")
+        self.ema.weight = weight
+        self.ema.reset()
+        raw = self.series["step_loss"] if hasattr(self, "series") else None
+        if raw is None:
+            return
+        smooth = self.series["smooth_loss"]
+        smooth.clear()
+        smooth.extend(raw.x, self.ema(raw.y))
+        self._dirty.add("smooth_loss")
+        self.refresh()
+
+    # ------------------------------------------------------------ drawing
 
     def refresh(self) -> None:
         if not self._dirty:
             return
-        self._dirty = False
-        for key, curve in self.curves.items():
+        dirty, self._dirty = self._dirty, set()
+        for key in dirty:  # only what changed: the epoch curves (with symbols) rarely do
             series = self.series[key]
-            curve.setData(series.x.copy(), series.y.copy())
+            self.curves[key].setData(series.x.copy(), series.y.copy())
+        self.curves["step_loss"].setVisible(self.ema.weight > 0)  # else it is the same curve
+        self._draw_best()
+        self._fit_ranges()
         self._show_legends()
+
+    def _draw_best(self) -> None:
+        metric = self.series["val_metric"] if self.series["val_metric"].size else None
+        metric = metric or self.series["train_metric"]
+        if self.best_epoch is None or not metric.size:
+            return
+        self.best_line.setValue(self.best_epoch)
+        self.best_line.show()
+        at = np.nonzero(metric.x == self.best_epoch)[0]
+        if at.size:
+            self.best_point.setData([self.best_epoch], [metric.y[at[-1]]])
+        self.best_line.setToolTip(f"Best epoch: {self.best_epoch}")
+
+    def _fit_ranges(self) -> None:
+        """Set axis ranges only when the data leaves them (each change redraws an axis).
+
+        The ranges hold the live run and the overlaid earlier runs that are shown."""
+        loss_x, losses = self._points(self.loss_plot, LOSS_KEYS)
+        span = grown_span(self._steps, loss_x.max(initial=0))
+        if span != self._steps:
+            self._steps = span
+            for plot in (self.loss_plot, self.lr_plot):
+                plot.getPlotItem().setXRange(0, span, padding=0.02)
+        epochs, metric = self._points(self.metric_plot, ("train_metric", "val_metric"))
+        if epochs.max(initial=0) > self._epochs:
+            self.set_run_length(int(grown_span(self._epochs, epochs.max())), int(self._steps))
+        self._set_y("loss", self.loss_plot, log_range(losses, self._ranges.get("loss")))
+        if self.regression:
+            self._set_y("metric", self.metric_plot, (0.0, self._top("mae", metric)))
+        else:
+            self._set_y("metric", self.metric_plot, (0.0, 1.0))
+        self._set_y("lr", self.lr_plot, (0.0, self._top("lr", self.series["lr"].y)))
+
+    def _points(self, plot: pg.PlotWidget, keys: tuple[str, ...]):
+        """All x and y values drawn on ``plot``: the live ``keys`` and shown overlaid runs."""
+        xs = [self.series[k].x for k in keys]
+        ys = [self.series[k].y for k in keys]
+        for item in self._overlay_items(plot):
+            x, y = item.getOriginalDataset()
+            if x is not None and y is not None:
+                xs.append(np.asarray(x, float))
+                ys.append(np.asarray(y, float))
+        return np.concatenate(xs), np.concatenate(ys)
+
+    def _overlay_items(self, plot: pg.PlotWidget) -> list:
+        if self._overlay is None:
+            return []
+        mine = plot.getPlotItem().items
+        return [
+            item
+            for run in self._overlay.runs.values()
+            for item in run.items
+            if item.isVisible() and item in mine
+        ]
+
+    def overlay_changed(self) -> None:
+        """Overlaid runs were added, removed, shown or hidden: fit the ranges to them."""
+        self._fit_ranges()
+
+    def _top(self, key: str, values: np.ndarray) -> float:
+        self._tops[key] = upper_bound(values, self._tops.get(key))
+        return self._tops[key] or 1.0
+
+    def _set_y(self, key: str, plot: pg.PlotWidget, bounds: tuple[float, float]) -> None:
+        if self._ranges.get(key) != bounds:
+            self._ranges[key] = bounds
+            plot.getPlotItem().setYRange(*bounds, padding=0.08)  # room for the end labels
+            if key == "loss":
+                plot.getPlotItem().getAxis("left").setTicks(log_ticks(*bounds))
 
     def _show_legends(self) -> None:
         """A legend only once its plot has points: on empty plots it named nothing."""
         for plot, keys in (
-            (self.loss_plot, ("step_loss", "train_loss", "val_loss")),
+            (self.loss_plot, LOSS_KEYS),
             (self.metric_plot, ("train_metric", "val_metric")),
         ):
             plot.getPlotItem().legend.setVisible(any(self.series[k].size for k in keys))
+
+
+def log_ticks(lo: float, hi: float) -> list[list[tuple[float, str]]]:
+    """Ticks of a log10 axis from 10^lo to 10^hi: every decade labelled, 2 and 5 too when
+    there is room (up to 3 decades), other minor ticks unlabelled (pyqtgraph's own labels
+    every minor tick and piles them up on a short axis)."""
+    decades = range(int(math.floor(lo)), int(math.ceil(hi)) + 1)
+    labelled = (2, 5) if hi - lo <= 3 else ()
+    major = [(float(k), f"{10.0**k:g}") for k in decades]
+    named = [(math.log10(m) + k, f"{m * 10.0**k:g}") for k in decades for m in labelled]
+    minor = [(math.log10(m) + k, "") for k in decades for m in range(2, 10) if m not in labelled]
+    return [major, named, minor]
 
 
 def _number(value: Any) -> bool:

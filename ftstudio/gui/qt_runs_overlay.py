@@ -8,6 +8,7 @@ validation accuracy or MAE on the metric plot against the epoch. A star marks it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyqtgraph as pg
@@ -53,6 +54,7 @@ class RunsOverlay:
         self.legend = pg.LegendItem(offset=(8, -8), labelTextColor="#222", brush="#ffffffe0")
         self.legend.setParentItem(loss_plot.getPlotItem().vb)
         self.legend.setVisible(False)
+        self.changed: Callable[[], None] = lambda: None  # the plots refit their ranges
 
     def set_runs(self, runs: list[RunRecord], colors: dict[str, str] | None = None) -> None:
         """Overlay exactly ``runs`` (new ones are drawn, others removed; visibility kept).
@@ -73,6 +75,7 @@ class RunsOverlay:
             if not visible:
                 self.set_visible(key, False)
         self._show_legends()
+        self.changed()
 
     def _take_color(self) -> str:
         self._next_color += 1
@@ -85,6 +88,7 @@ class RunsOverlay:
             for item in overlaid.items:
                 item.setVisible(visible)
         self._show_legends()
+        self.changed()
 
     def is_visible(self, key: str) -> bool:
         overlaid = self.runs.get(str(key))

@@ -39,6 +39,7 @@ from ftstudio.gui.stack_document import StackDocument
 MEMORY_HINT = "Lower the batch size, the input size or the model, or freeze more blocks."
 GUI_LOG_EVERY = 5  # loss points per optimizer steps, unless the project sets training.log_every
 MESSAGE_MS = 15000
+SPEED_EVERY_S = 1.0  # samples/s and ETA refresh
 
 
 def runs_root(project: Project) -> Path:
@@ -104,7 +105,7 @@ class QtTrainingPanel(QWidget):
         self.last_error: str | None = None
         self.info: dict[str, Any] = {}
         self._batch_size = 1
-        self._t0 = 0.0
+        self._t0 = self._speed_at = 0.0
         # asked before a run whose memory estimate is over the free memory; the window
         # connects its dialogs (default: never start such a run)
         self.confirm_memory: Callable[[str], bool] = lambda text: False
@@ -186,7 +187,7 @@ class QtTrainingPanel(QWidget):
         r = self.runner
         r.started.connect(self._started)
         r.progress.connect(self._progress)
-        r.step.connect(self._step)
+        r.steps.connect(self._steps)
         r.epoch.connect(self._epoch)
         r.error.connect(self._error)
         r.finished.connect(self._finished)
@@ -240,7 +241,7 @@ class QtTrainingPanel(QWidget):
             return False
         self.summary, self.last_error, self.info = None, None, {}
         self._batch_size = self.settings.value("batch_size")
-        self.plots.reset(project.task.kind)
+        self.plots.reset(project.task.kind, self.settings.value("epochs"))
         self.plots.start()
         self.progress.setRange(0, 0)  # busy until the first batch
         self.progress.setFormat("Preparing data and model…")
@@ -301,6 +302,7 @@ class QtTrainingPanel(QWidget):
         self.progress.setRange(0, max(1, epochs * info["batches_per_epoch"]))
         self.progress.setValue(0)
         self.progress.setFormat(f"Epoch 1/{info['epochs']}")
+        self.plots.set_run_length(info["epochs"], info["epochs"] * info["steps_per_epoch"])
         self.state.setText(f"Training on {info['device']}…")
         self._t0 = time.monotonic()
 
@@ -313,14 +315,18 @@ class QtTrainingPanel(QWidget):
         self.progress.setValue(min(done, self.progress.maximum()))
         shown = min(epoch + 1 + (batch < 0), info["epochs"])
         self.progress.setFormat(f"Epoch {shown}/{info['epochs']} · step {step} · %p%")
-        elapsed = time.monotonic() - self._t0
+        now = time.monotonic()
+        elapsed = now - self._t0
+        if now - self._speed_at < SPEED_EVERY_S and batch >= 0:
+            return  # a new label text relays the column out: once a second is enough
+        self._speed_at = now
         if done > 0 and elapsed > 0 and not self.runner.paused:
             rate = done / elapsed
             left = (self.progress.maximum() - done) / rate
             self.speed.setText(f"{rate * self._batch_size:,.0f} samples/s · ETA {clock(left)}")
 
-    def _step(self, step: int, loss: float) -> None:
-        self.plots.add_step(step, loss)
+    def _steps(self, points: list[tuple[int, float, float]]) -> None:
+        self.plots.add_steps(points)
 
     def _epoch(self, row: dict[str, Any]) -> None:
         self.plots.add_epoch(row)

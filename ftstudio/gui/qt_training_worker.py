@@ -24,30 +24,42 @@ from ftstudio.core.training import Callback, TrainControl, train_project
 from ftstudio.gui.qt_background import end_worker_thread
 
 log = logging.getLogger(__name__)
-PROGRESS_INTERVAL_S = 0.05  # at most 20 progress signals a second, however small the batches
+SEND_INTERVAL_S = 0.1  # at most 10 progress signals a second, each with the points since
 
 
 class QtSignalCallback(Callback):
-    """Adapts the core's callback hooks to the worker's signals (runs on the worker thread)."""
+    """Adapts the core's callback hooks to the worker's signals (runs on the worker thread).
+
+    Loss points are kept and sent in batches with the progress, at most every
+    ``SEND_INTERVAL_S``: a signal per point would be a queued call per point on the GUI thread.
+    """
 
     def __init__(self, worker: QtTrainingWorker):
         self.worker = worker
         self.errored = False
-        self._last_progress = 0.0
+        self._last_send = 0.0
+        self._points: list[tuple[int, float, float]] = []
 
     def on_train_start(self, info: dict[str, Any]) -> None:
         self.worker.started.emit(dict(info))
 
     def on_batch_end(self, epoch: int, batch: int, step: int) -> None:
         now = time.monotonic()
-        if now - self._last_progress >= PROGRESS_INTERVAL_S:
-            self._last_progress = now
+        if now - self._last_send >= SEND_INTERVAL_S:
+            self._last_send = now
+            self._send_points()
             self.worker.progress.emit(epoch, batch, step)
 
-    def on_step(self, step: int, loss: float) -> None:
-        self.worker.step.emit(step, float(loss))
+    def on_log(self, row: dict[str, Any]) -> None:
+        self._points.append((row["step"], float(row["train_loss"]), float(row["lr"])))
+
+    def _send_points(self) -> None:
+        if self._points:
+            self.worker.steps.emit(self._points)
+            self._points = []
 
     def on_epoch_end(self, metrics: dict[str, Any]) -> None:
+        self._send_points()
         self.worker.progress.emit(metrics["epoch"] - 1, -1, metrics["step"])  # epoch complete
         self.worker.epoch.emit(dict(metrics))
 
@@ -55,6 +67,7 @@ class QtSignalCallback(Callback):
         self.worker.checkpoint.emit(path, kind)
 
     def on_error(self, message: str) -> None:
+        self._send_points()
         # an empty or bare type-name message waits for the worker's fuller one
         if not message.strip() or message.strip().isidentifier():
             return
@@ -63,6 +76,7 @@ class QtSignalCallback(Callback):
             self.worker.error.emit(message)
 
     def on_train_end(self, summary: dict[str, Any]) -> None:
+        self._send_points()
         self.worker.finished.emit(dict(summary))
 
 
@@ -71,7 +85,7 @@ class QtTrainingWorker(QObject):
 
     started = Signal(object)  # info dict: epochs, steps_per_epoch, device, run_dir...
     progress = Signal(int, int, int)  # epoch (0-based), batch (-1: epoch done), step
-    step = Signal(int, float)  # optimizer step, mean training loss since the last one
+    steps = Signal(object)  # [(optimizer step, mean training loss since the last, lr), ...]
     epoch = Signal(object)  # the epoch's metrics.csv row as a dict
     checkpoint = Signal(str, str)  # path, kind ("last" / "best")
     error = Signal(str)  # the core's message, written for the user
@@ -124,7 +138,7 @@ class QtTrainingRunner(QObject):
 
     started = Signal(object)
     progress = Signal(int, int, int)
-    step = Signal(int, float)
+    steps = Signal(object)
     epoch = Signal(object)
     checkpoint = Signal(str, str)
     error = Signal(str)
@@ -158,7 +172,7 @@ class QtTrainingRunner(QObject):
         thread = QThread()
         thread.setObjectName("ftstudio-training")
         worker.moveToThread(thread)
-        for name in ("started", "progress", "step", "epoch", "checkpoint", "error", "finished"):
+        for name in ("started", "progress", "steps", "epoch", "checkpoint", "error", "finished"):
             getattr(worker, name).connect(getattr(self, name))  # queued: worker -> GUI thread
         thread.started.connect(worker.run)
         thread.finished.connect(self._thread_finished)

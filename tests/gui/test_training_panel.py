@@ -44,8 +44,9 @@ def test_train_on_the_starter_learns_and_draws_live_curves(make_window, qtbot, t
     assert panel.train_action.isEnabled()
     panel.settings.epochs.setValue(2)  # an edit of the document: dirty and undoable
     assert window.doc.project.training["epochs"] == 2 and window.isWindowModified()
-    steps, epochs = [], []
-    panel.runner.step.connect(lambda step, loss: steps.append((step, loss)))
+    epochs = []
+    batches = []
+    panel.runner.steps.connect(batches.append)
     panel.runner.epoch.connect(epochs.append)
     with qtbot.waitSignal(panel.runner.ended, timeout=RUN_MS):
         panel.buttons["train"].click()
@@ -53,9 +54,13 @@ def test_train_on_the_starter_learns_and_draws_live_curves(make_window, qtbot, t
         assert panel.stop_action.isEnabled() and panel.plots.timer.isActive()
     assert [row["epoch"] for row in epochs] == [1, 2]
     assert panel.last_error is None and panel.summary["status"] == "finished"
+    steps = [point for batch in batches for point in batch]  # (step, loss, lr), in batches
+    assert len(batches) < len(steps)  # points travel in batches, not a signal per point
     x, y = panel.plots.curves["step_loss"].getOriginalDataset()
     assert len(steps) > 0 and len(x) == len(steps)
-    assert list(y) == pytest.approx([loss for _, loss in steps])
+    assert list(y) == pytest.approx([loss for _, loss, _ in steps])
+    lr_x, lr_y = panel.plots.curves["lr"].getOriginalDataset()
+    assert list(lr_y) == pytest.approx([lr for _, _, lr in steps]) and lr_y[0] > lr_y[-1]
     for key in ("train_loss", "val_loss", "train_metric", "val_metric"):
         assert len(panel.plots.curves[key].getOriginalDataset()[0]) == len(epochs)
     shown = re.search(r"Validation: accuracy ([\d.]+)%", panel.metrics.text())
@@ -125,7 +130,7 @@ def test_a_missing_data_folder_shows_the_message_and_leaves_no_thread(starter, q
     assert "#b00020" in panel.error.styleSheet()  # red
     assert errors[0] in starter.statusBar().currentMessage()
     assert panel.summary is None and panel.progress.format() == "Failed"
-    assert panel.runner.thread is None and panel.train_action.isEnabled()
+    assert panel.runner.thread is None  # Train itself now waits for the data check's report
 
 
 def test_train_is_disabled_while_the_shapes_do_not_fit(starter, qtbot, settle):

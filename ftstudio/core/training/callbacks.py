@@ -25,6 +25,10 @@ class Callback:
     def on_step(self, step: int, loss: float) -> None:
         """Every ``log_every`` optimizer steps: mean training loss since the last call."""
 
+    def on_log(self, row: dict[str, Any]) -> None:
+        """Every ``log_every`` optimizer steps: the step's row of ``metrics.csv`` (step,
+        train_loss, lr), after ``on_step``."""
+
     def on_epoch_end(self, metrics: dict[str, Any]) -> None:
         """After validation: the epoch's row of ``metrics.csv`` as a dict."""
 

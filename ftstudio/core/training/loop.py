@@ -247,10 +247,10 @@ class _Run(RunState):
                     self.check_finite(first_bad)
                     self.cb.on_step(self.step, mean)
                     lr = self.optimizer.param_groups[0]["lr"]
-                    self.writer.write(
-                        {"kind": "step", "epoch": self.epoch, "step": self.step,
-                         "train_loss": mean, "lr": lr}
-                    )  # fmt: skip
+                    row = {"kind": "step", "epoch": self.epoch, "step": self.step,
+                           "train_loss": mean, "lr": lr}  # fmt: skip
+                    self.writer.write(row)
+                    self.cb.on_log(row)
                     log_sum.zero_()
                     log_n = 0
             self.cb.on_batch_end(self.epoch, batch, self.step)

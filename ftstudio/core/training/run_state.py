@@ -278,6 +278,7 @@ class RunState:
         if improved:  # best.pt first: a last.pt on disk never records a best that is not there
             self.save("best")
         row["checkpoint"] = self.save("last")
+        row["best"] = improved  # the monitor improved: the GUI marks the best epoch
         self.cb.on_epoch_end(dict(row))
         patience = self.config.early_stopping_patience
         if patience and self.bad_epochs >= patience and self.epoch < self.config.epochs:

@@ -1,0 +1,169 @@
+"""The training curves (issue 8): EMA smoothing of the step loss, the learning-rate curve, the
+best-epoch marker, and axes that read well early in a run (no SI scaling, no label pile-up);
+and their cost (issue 15): batched points, coarse ranges, no redraw of unchanged curves."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage, QPainter
+
+from ftstudio.core.run_history import RunCurves, RunRecord
+from ftstudio.gui.plot_series import Ema, log_range
+from ftstudio.gui.qt_plots import QtTrainingPlots
+
+
+@pytest.fixture
+def plots(qtbot):
+    widget = QtTrainingPlots()
+    qtbot.addWidget(widget)
+    widget.resize(900, 300)
+    widget.reset("classification", epochs=3, steps=30)
+    return widget
+
+
+def points(n: int, start: int = 1) -> list[tuple[int, float, float]]:
+    rng = np.random.default_rng(0)
+    return [(s, 1.0 / s + 0.3 * rng.random(), 0.01 * (1 - s / 100)) for s in range(start, n + 1)]
+
+
+def test_ema_smooths_debiased_and_skips_non_finite_points():
+    ema = Ema(0.5)
+    out = ema(np.array([1.0, 3.0, float("nan"), 3.0]))
+    assert out[0] == 1.0  # debiased: the first point is itself, not half of it
+    assert out[1] == pytest.approx((0.5 * 0.5 * 1 + 0.5 * 3) / (1 - 0.25))
+    assert np.isnan(out[2]) and 1.0 < out[3] < 3.0
+    assert list(Ema(0.0)(np.array([2.0, 5.0]))) == [2.0, 5.0]
+
+
+def test_smoothing_slider_recomputes_the_smoothed_step_loss(plots):
+    plots.add_steps(points(40))
+    plots.refresh()
+    raw = plots.curves["step_loss"].getOriginalDataset()[1]
+    smooth = plots.curves["smooth_loss"].getOriginalDataset()[1]
+    assert len(smooth) == len(raw) == 40
+    assert np.std(np.diff(smooth)) < np.std(np.diff(raw))  # smoothing calms the curve
+    assert plots.curves["step_loss"].isVisible()  # the raw points stay, faint, below
+    plots.smoothing.setValue(0)
+    assert plots.smoothing_label.text() == "0.00"
+    assert list(plots.curves["smooth_loss"].getOriginalDataset()[1]) == list(raw)
+    assert not plots.curves["step_loss"].isVisible()  # the same curve twice otherwise
+    plots.smoothing.setValue(90)
+    heavier = plots.curves["smooth_loss"].getOriginalDataset()[1]
+    assert np.std(np.diff(heavier)) < np.std(np.diff(smooth))
+
+
+def test_learning_rate_curve_follows_the_points(plots):
+    batch = points(20)
+    plots.add_steps(batch)
+    plots.refresh()
+    x, y = plots.curves["lr"].getOriginalDataset()
+    assert list(x) == [s for s, _, _ in batch] and list(y) == [lr for _, _, lr in batch]
+    top = plots.lr_plot.getPlotItem().viewRange()[1][1]
+    assert max(y) < top < 2 * max(y)  # the whole curve shows, not a sliver of it
+    assert not plots.lr_plot.getPlotItem().getAxis("left").autoSIPrefix
+
+
+def test_best_epoch_marker_moves_to_the_epoch_that_improved(plots):
+    rows = [(1, 0.80, True), (2, 0.90, True), (3, 0.85, False)]
+    for epoch, accuracy, best in rows:
+        plots.add_epoch(
+            {"epoch": epoch, "step": 10 * epoch, "train_loss": 0.5, "val_loss": 0.4,
+             "train_accuracy": accuracy, "val_accuracy": accuracy, "best": best}
+        )  # fmt: skip
+    plots.refresh()
+    assert plots.best_epoch == 2 and plots.best_line.isVisible()
+    assert plots.best_line.value() == 2
+    x, y = plots.best_point.getData()
+    assert list(x) == [2] and list(y) == pytest.approx([0.90])  # on the validation point
+
+
+def test_accuracy_axis_is_fixed_0_to_1_read_in_percent_without_si_scaling(plots, qtbot):
+    plots.show()
+    plots.add_epoch({"epoch": 1, "step": 10, "train_accuracy": 0.85, "val_accuracy": 0.95})
+    plots.refresh()
+    qtbot.waitExposed(plots)
+    item = plots.metric_plot.getPlotItem()
+    axis = item.getAxis("left")
+    assert not axis.autoSIPrefix and "x0.001" not in axis.labelString()
+    low, high = item.viewRange()[1]
+    assert low <= 0 and 1 <= high < 1.15  # fixed: not zoomed onto 0.85-0.95
+    texts = [text for _, _, text in drawn_labels(plots.metric_plot)]
+    assert "100%" in texts and "0%" in texts and not any("850" in t for t in texts)
+
+
+def drawn_labels(plot) -> list[tuple[float, float, str]]:
+    """(top, bottom, text) of each label the plot's left axis would draw."""
+    axis = plot.getPlotItem().getAxis("left")
+    image = QImage(10, 10, QImage.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        texts = axis.generateDrawSpecs(painter)[2]
+    finally:
+        painter.end()
+    return sorted((rect.top(), rect.bottom(), text) for rect, _, text in texts)
+
+
+def test_loss_axis_labels_do_not_overlap_early_in_a_run(plots, qtbot):
+    plots.show()
+    plots.resize(900, 260)
+    plots.add_steps([(1, 0.512, 0.01), (2, 0.514, 0.01)])  # a tiny spread, early in a run
+    plots.refresh()
+    qtbot.waitExposed(plots)
+    low, high = plots.loss_plot.getPlotItem().viewRange()[1]  # log10 units
+    assert high - low >= 1  # whole decades, not 0.512-0.514
+    labels = drawn_labels(plots.loss_plot)
+    assert {"0.5", "1"} <= {text for _, _, text in labels}  # not "5·10²"
+    assert "x0.001" not in plots.loss_plot.getPlotItem().getAxis("left").labelString()
+    for (_, bottom, a), (top, _, b) in zip(labels, labels[1:], strict=False):
+        assert bottom <= top, f"labels {a!r} and {b!r} overlap"
+
+
+def test_ranges_change_rarely_so_axes_are_not_redrawn_per_update(plots):
+    ranges = []
+    for start in range(1, 30, 3):  # ten refreshes of a falling loss
+        plots.add_steps(points(start + 2, start))
+        plots.refresh()
+        ranges.append(tuple(plots.loss_plot.getPlotItem().viewRange()[1]))
+    assert len(set(ranges)) <= 2
+    assert plots.loss_plot.getPlotItem().viewRange()[0][1] >= 29  # x fixed to the whole run
+
+
+def test_refresh_redraws_only_the_curves_that_got_points(plots, monkeypatch):
+    plots.add_epoch({"epoch": 1, "step": 10, "train_loss": 0.5, "train_accuracy": 0.5})
+    plots.refresh()
+    drawn = []
+    for key, curve in plots.curves.items():
+        monkeypatch.setattr(curve, "setData", lambda *a, key=key: drawn.append(key))
+    plots.add_steps(points(5))
+    plots.refresh()
+    assert sorted(drawn) == ["lr", "smooth_loss", "step_loss"]
+    plots.refresh()  # nothing new: nothing drawn
+    assert len(drawn) == 3
+
+
+def test_log_range_keeps_the_current_range_while_the_values_fit():
+    current = log_range(np.array([0.5, 2.0]), None)
+    assert current == (-1.0, 1.0)
+    assert log_range(np.array([0.3, 1.5]), current) == current
+    assert log_range(np.array([0.001, 1.5]), current) == (-3.0, 1.0)
+
+
+def test_overlaid_runs_fit_in_the_ranges(plots):
+    rows = [
+        {"epoch": e, "step": 100 * e, "val_loss": 2.0 / e, "val_accuracy": 0.3 * e}
+        for e in (1, 2, 3, 4, 5)
+    ]
+    run = RunRecord(Path("/runs/a"), "finished", best_epoch=5, curves=RunCurves(epochs=rows))
+    overlay = plots.overlay()
+    overlay.set_runs([run])  # an earlier run, longer than the one planned now
+    assert plots.loss_plot.getPlotItem().viewRange()[0][1] >= 500
+    assert plots.metric_plot.getPlotItem().viewRange()[0][1] >= 5
+    low, high = plots.loss_plot.getPlotItem().viewRange()[1]
+    assert low <= math.log10(0.4) and high >= math.log10(2.0)
+    rows.append({"epoch": 6, "step": 600, "val_loss": 0.002, "val_accuracy": 0.9})
+    overlay.set_runs([RunRecord(Path("/runs/a"), "finished", curves=RunCurves(epochs=rows))])
+    assert plots.loss_plot.getPlotItem().viewRange()[1][0] <= math.log10(0.002)  # refitted
