@@ -3,8 +3,8 @@ it, and save a screenshot of each step (the README shows them).
 
     python scripts/walkthrough.py PROJECT.ftproj SCREENSHOT_DIR
 
-PROJECT is the starter made by ``ftstudio new --template digits-transfer PROJECT``. The script
-adds a Self-attention block after the CNN (a shape error), inserts the suggested adapter,
+The script opens the starter, dismisses the hint and saves it as PROJECT, adds a
+Self-attention block after the CNN (a shape error), inserts the suggested adapter,
 unfreezes the CNN's last stage, saves, trains (the README's epochs) and prints each step's
 outcome; the command line steps (evaluate, export, predict.py) follow in the README.
 """
@@ -52,11 +52,13 @@ def main(project: str, shots: str) -> int:
 
     settled()
     shot("walkthrough-1-starter.png")  # the first-run hint on the starter
-    print("1. starter:", window.status.currentMessage() or "shown", flush=True)
-    window.files.open(project)  # File > Open (Ctrl+O)
-    settled()
     names = [b.label for b in window.doc.blocks]
-    print(f"   opened {project}: {' > '.join(names)}")
+    print(f"1. starter: {' > '.join(names)}; hint: {window.first_run_hint.label.text()}")
+    window.first_run_hint.close_button.click()  # its X
+    window.dialogs.save_project_path = lambda suggested: project  # the Save dialog's answer
+    window.actions["save"].trigger()  # Ctrl+S
+    assert window.doc.project.path is not None and Path(project).is_file(), "not saved"
+    print(f"   saved as {window.doc.project.path}; hint dismissed")
 
     # 2. add a block: Self-attention dropped between the CNN and Flatten
     window.model.insert_type(1, "self_attention")
@@ -90,7 +92,7 @@ def main(project: str, shots: str) -> int:
     shot("walkthrough-4-stage.png")
 
     # 5. save (Ctrl+S) and train (Ctrl+T)
-    assert window.files.save()
+    window.actions["save"].trigger()
     panel = window.training
     assert panel.train_action.isEnabled(), panel.state.text()
     panel.train()

@@ -12,8 +12,8 @@ DISMISSED_KEY = "hints/starterDismissed"
 
 def hint_text(train_keys: str) -> str:
     return (
-        f"Try this first: press Train ({train_keys}): the frozen, pretrained CNN learns digits "
-        "5-9 in a minute. Then drag a block from the Blocks palette into the stack."
+        f"Try this first: press Train ({train_keys}): a new head on the frozen, pretrained CNN "
+        "learns the digits 5-9 in a minute. Then drag a block from the palette into the stack."
     )
 
 
