@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ftstudio.core.blocks import custom, layers
-from ftstudio.core.builder import build_model
 from ftstudio.core.export import folder, info, tensors
 from ftstudio.core.export import formats as extra
 from ftstudio.core.export.errors import ExportError, NotExportableError
@@ -21,7 +20,7 @@ from ftstudio.core.export.model_source import (
 from ftstudio.core.export.parity import CHECKED_FILES, ParityReport, check_export
 from ftstudio.core.export.predict_template import PREDICT_PY
 from ftstudio.core.export.readme import readme_text
-from ftstudio.core.export.train_template import TRAIN_PY
+from ftstudio.core.export.train_template import seeded_model, train_script
 from ftstudio.core.project import Project
 from ftstudio.core.shapes import validate
 from ftstudio.core.tempfiles import atomic_write_bytes
@@ -33,7 +32,8 @@ DESCRIPTIONS = {
     "model.safetensors": "the weights (state dict keys = block ids); its metadata holds the "
     "project name, class names, input shape, preprocessing and FT Studio version",
     "predict.py": "`python predict.py INPUT...`: predictions for files",
-    "train.py": "`python train.py DATA.npz`: fine-tune further",
+    "train.py": "`python train.py`: the project's training run (its data, split and settings), "
+    "also under `torchrun`",
     "model.ts": "TorchScript (traced in eval mode): `torch.jit.load('model.ts')`",
     "model.onnx": "ONNX, for onnxruntime and other runtimes",
     "README.md": "this file",
@@ -157,7 +157,7 @@ def export_project(
     out = Path(out_dir)
     user_files = custom_sources(project)
     target = folder.open_folder(out, overwrite, [*DESCRIPTIONS, *user_files])
-    model = build_model(project, load_weights=checkpoint is None)
+    model = seeded_model(project, load_weights=checkpoint is None)  # as ftstudio train starts
     if checkpoint is not None:
         tensors.load_trained(model, checkpoint)
     model.eval()
@@ -231,7 +231,7 @@ def export_project(
     )
     write("model.safetensors", tensors.safetensors_bytes(model, metadata))
     write("predict.py", PREDICT_PY)
-    write("train.py", TRAIN_PY)
+    write("train.py", train_script(project, model_info, model))
     if "onnx" in formats:
         reason = extra.write_onnx(model, shape, out / "model.onnx")
         if reason is None:

@@ -1,116 +1,530 @@
-"""The text of the exported ``train.py`` (fixed: it reads everything from ``model.py``)."""
+"""The exported ``train.py``: the project's training run as one plain PyTorch script.
 
-TRAIN_PY = '''\
-"""Fine-tune the exported model on tensors from an .npz or .pt file holding X and y.
+It reproduces what ``ftstudio train`` does (:mod:`ftstudio.core.training`): the project's data
+source and split (:mod:`~ftstudio.core.export.train_data`), optimizer over one group per
+block with its ``lr_scale``, the schedule with warmup, freezing (frozen blocks stay in eval
+mode), label smoothing, gradient clipping, AMP, early stopping, atomic checkpoints with
+``--resume``, and DistributedDataParallel under ``torchrun``. Only the code of the settings the
+project uses is written: the script stays short enough for a person to change.
 
-    python train.py DATA.npz [--epochs 5] [--lr 1e-3] [--batch-size 32] [--out finetuned.safetensors]
-
-Blocks frozen in FT Studio stay frozen: their parameters get requires_grad_(False), the
-optimizer only sees trainable parameters, and they stay in eval mode, so BatchNorm running
-statistics do not change and their dropout is off (as in FT Studio).
+Lines of :data:`LOOP` ending in ``#@name`` are kept only when the feature ``name`` is on
+(``#@!name``: only when it is off); the marker is removed.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-from pathlib import Path
+import re
 
 import torch
-import torch.nn.functional as F
+from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from model import FROZEN, TASK, load_model, standardize  # noqa: E402
+from ftstudio.core.blocks.codegen import literal
+from ftstudio.core.builder import build_model
+from ftstudio.core.errors import FTStudioError
+from ftstudio.core.export.model_source import ModelInfo, doc_text
+from ftstudio.core.export.train_data import DataCode
+from ftstudio.core.project import Project
+from ftstudio.core.training.config import TrainConfig, parse_training_config
+from ftstudio.core.training.optim import ONE_CYCLE_PEAK, ONE_CYCLE_START
 
+MODEL = '''
 
 def is_frozen(name: str) -> bool:
     return any(name == prefix or name.startswith(prefix + ".") for prefix in FROZEN)
 
 
-def freeze(model: torch.nn.Module) -> list[torch.nn.Parameter]:
-    """Freeze FROZEN parameters; return the trainable ones."""
-    trainable = []
+def freeze(model: nn.Module) -> None:
+    """Frozen blocks and stages get no gradients (their parameters: requires_grad_(False))."""
     for name, param in model.named_parameters():
         param.requires_grad_(not is_frozen(name))
-        if param.requires_grad:
-            trainable.append(param)
-    return trainable
 
 
-def train_mode(model: torch.nn.Module) -> None:
-    """model.train(), but frozen blocks and stages stay in eval mode (TorchScript ones too)."""
+def train_mode(model: nn.Module) -> None:
+    """model.train(), but frozen blocks and stages stay in eval mode: their BatchNorm
+    statistics do not change and their dropout is off, as in FT Studio."""
     model.train()
     for name, module in model.named_modules():
         if is_frozen(name):
             module.eval()
 
 
-def loss_fn(outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    if TASK == "regression":
-        return F.mse_loss(outputs, y.float().view_as(outputs))
-    if TASK == "token_classification":  # (B, T, C) -> (B, C, T): classes in position 1
-        return F.cross_entropy(outputs.transpose(1, 2), y.long())
-    return F.cross_entropy(outputs, y.long())
+def make_optimizer(model: nn.Module, lr: float) -> torch.optim.Optimizer:
+    """@OPT_NAME@ over one group per trainable block, at lr * LR_SCALES[block]."""
+    groups = []
+    for block, scale in LR_SCALES.items():
+        params = [p for p in model.get_submodule(block).parameters() if p.requires_grad]
+        if params:
+            groups.append({"params": params, "lr": lr * scale})
+    return @OPT_CALL@
+'''
+
+LOOP = '''
+
+def setup(device_name: str) -> tuple[int, int, torch.device]:
+    """(rank, number of processes, device). Under torchrun this joins the process group: NCCL
+    on GPU, Gloo on CPU; each process takes the GPU of its LOCAL_RANK."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if device_name == "auto":
+        device_name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(device_name)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    if world == 1:
+        return 0, 1, device
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), world, device
 
 
-def load_tensors(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
-    if path.suffix == ".npz":
-        import numpy as np
+def save_atomic(write, path: Path) -> None:
+    """write(temporary file), then rename it to ``path``: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    write(temporary)
+    os.replace(temporary, path)
 
-        with np.load(path, allow_pickle=False) as data:
-            return torch.from_numpy(data["X"]).float(), torch.from_numpy(data["y"])
-    import pickle
 
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        sys.exit(
-            f"error: {path} holds Python objects besides tensors, and this script never "
-            "unpickles code; save {{'X': tensor, 'y': tensor}} with torch.save, or a .npz file"
-        )
-    return torch.as_tensor(data["X"]).float(), torch.as_tensor(data["y"])
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=DATA_PATH, help="the training data (default: the project's)")  #@path
+    parser.add_argument("--val-data", default=VAL_PATH, help="the validation data")  #@valpath
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="per process")
+    parser.add_argument("--lr", type=float, default=LR)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--device", default=DEVICE, help="auto (a GPU if there is one), cpu, cuda")
+    parser.add_argument("--weights", default="model.safetensors", help="starting weights")
+    parser.add_argument("--out", type=Path, default=Path("run"), help="checkpoints and results")
+    parser.add_argument("--resume", type=Path, help="continue from OUT/checkpoints/last.pt")
+    return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> nn.Module:
+    """Train as FT Studio does; return the trained model (every process holds the same)."""
+    rank, world, device = setup(args.device)
+    saved = torch.load(args.resume, map_location="cpu", weights_only=True) if args.resume else None
+    train_set, val_set = make_datasets(args)  #@!std
+    train_set, val_set, stats = make_datasets(args, saved and saved["standardize"])  #@std
+    model = load_model(args.weights, device)
+    freeze(model)
+    model = model.to(memory_format=torch.channels_last)  #@channels_last
+    torch.manual_seed(args.seed)  # dropout (and augmentation) draw from here
+    optimizer = make_optimizer(model, args.lr)
+    params = [p for group in optimizer.param_groups for p in group["params"]]  #@clip
+    sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, seed=args.seed)
+    loader_rng = torch.Generator()  # seeded per epoch: batches do not depend on resuming
+    loader = DataLoader(
+        train_set,
+        args.batch_size,
+        sampler=sampler,
+        generator=loader_rng,
+        num_workers=NUM_WORKERS,  #@workers
+        persistent_workers=True,  #@workers
+        pin_memory=device.type == "cuda",
+    )
+    val_loader = DataLoader(val_set, args.batch_size, num_workers=NUM_WORKERS) if val_set else None  #@val_workers
+    val_loader = DataLoader(val_set, args.batch_size) if val_set else None  #@val_plain
+    steps_per_epoch = len(loader)  #@sched_plain
+    steps_per_epoch = math.ceil(len(loader) / GRAD_ACCUMULATION)  #@sched_accum
+    scheduler = torch.optim.lr_scheduler.LambdaLR(  #@sched
+        optimizer, lambda step: lr_factor(step, steps_per_epoch, args.epochs)  #@sched
+    )  #@sched
+    scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda")  #@fp16
+    net = model
+    if world > 1:
+        ids = [device.index] if device.type == "cuda" else None
+        net = DistributedDataParallel(model, device_ids=ids)  # averages gradients over processes
+    net = torch.compile(net)  #@compile
+    start, best, bad_epochs, row = 0, None, 0, {}
+    if saved:
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])  #@sched
+        scaler.load_state_dict(saved["scaler"])  #@fp16
+        torch.set_rng_state(saved["rng"])
+        if saved["cuda_rng"]:
+            torch.cuda.set_rng_state_all(saved["cuda_rng"])
+        start, best, bad_epochs = saved["epoch"], saved["best"], saved["bad_epochs"]
+        row = saved["row"]
+    for epoch in range(start, args.epochs):
+        sampler.set_epoch(epoch)
+        loader_rng.manual_seed(args.seed * 100003 + epoch)
+        train_mode(model)
+        loss_sum = torch.zeros((), device=device)
+        stat_sum = torch.zeros((), device=device)
+        count = 0
+        for batch, (x, y) in enumerate(loader):  #@accum
+        for x, y in loader:  #@!accum
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            x = x.contiguous(memory_format=torch.channels_last)  #@channels_last
+            with torch.autocast("cuda", dtype=@AMP_DTYPE@, enabled=device.type == "cuda"):  #@amp
+                out = net(x)  #@amp
+                loss = @TRAIN_LOSS@  #@amp
+            out = net(x)  #@!amp
+            loss = @TRAIN_LOSS@  #@!amp
+@STEP@            loss_sum += loss.detach()
+            stat, n = batch_stats(out, y)
+            stat_sum += stat
+            count += n
+        if world > 1:  # every process takes rank 0's buffers (BatchNorm statistics)
+            for buffer in model.buffers():
+                dist.broadcast(buffer, 0)
+        row = {
+            "epoch": epoch + 1,
+            "train_loss": float(loss_sum) / len(loader),
+            "train_@METRIC@": float(stat_sum) / max(1, count),
+            "lr": optimizer.param_groups[0]["lr"],
+        }
+        if not math.isfinite(row["train_loss"]):
+            sys.exit(f"error: the loss became NaN or infinite in epoch {epoch + 1}; lower LR")
+        if val_loader is not None:  #@val
+            row.update(evaluate(model, val_loader, device))  #@val
+        value = row.get(MONITOR, row["train_loss"])  # the metric that picks best.pt
+        improved = math.isfinite(value) and (best is None or value @BETTER@ best)
+        best, bad_epochs = (value, 0) if improved else (best, bad_epochs + 1)
+        if rank == 0:
+            shown = ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch")
+            print(f"epoch {epoch + 1}/{args.epochs}: {shown}", flush=True)
+            state = {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),  #@sched
+                "scaler": scaler.state_dict(),  #@fp16
+                "rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else [],
+                "epoch": epoch + 1,
+                "best": best,
+                "bad_epochs": bad_epochs,
+                "row": row,
+                "standardize": stats,  #@std
+            }
+            if improved:
+                save_atomic(lambda p: torch.save(state, p), args.out / "checkpoints" / "best.pt")
+            save_atomic(lambda p: torch.save(state, p), args.out / "checkpoints" / "last.pt")
+        if bad_epochs >= PATIENCE and epoch + 1 < args.epochs:  #@early
+            if rank == 0:  #@early
+                print(f"early stop: no better {MONITOR} for {PATIENCE} epochs")  #@early
+            break  #@early
+    if rank == 0:
+        weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+        save_atomic(lambda p: save_file(weights, str(p)), args.out / "model.safetensors")
+        summary = {"epochs": args.epochs, "monitor": MONITOR, "best": best, "final": row}
+        summary["standardize"] = stats  #@std
+        text = json.dumps(summary, indent=2) + "\\n"
+        save_atomic(lambda p: p.write_text(text, encoding="utf-8"), args.out / "summary.json")
+        print(f"saved {args.out / 'model.safetensors'}: load it with load_model(that path)")
+    if world > 1:
+        dist.destroy_process_group()
+    return model
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", type=Path, help=".npz or .pt file with X and y")
-    parser.add_argument("--weights", default="model.safetensors", help="starting weights")
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=Path("finetuned.safetensors"))
-    args = parser.parse_args(argv)
-
-    torch.manual_seed(args.seed)
-    x, y = load_tensors(args.data)
-    x = standardize(x)  # raw features scaled as in FT Studio (no-op without STANDARDIZE)
-    loader = torch.utils.data.DataLoader(
-        torch.utils.data.TensorDataset(x, y), batch_size=args.batch_size, shuffle=True
-    )
-    model = load_model(args.weights, args.device)
-    optimizer = torch.optim.AdamW(freeze(model), lr=args.lr)
-    for epoch in range(args.epochs):
-        train_mode(model)
-        total, count = 0.0, 0
-        for xb, yb in loader:
-            xb, yb = xb.to(args.device), yb.to(args.device)
-            loss = loss_fn(model(xb), yb)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total, count = total + loss.item() * len(xb), count + len(xb)
-        print(f"epoch {epoch + 1}/{args.epochs}: loss {total / max(count, 1):.4f}")
-
-    from safetensors.torch import save_file
-
-    state = {k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(args.out))
-    print(f"saved {args.out} (load it with model.load_model({str(args.out)!r}))")
+    run(parse_args(argv))
     return 0
 
 
 if __name__ == "__main__":
     sys.exit(main())
 '''
+
+
+def _step(config: TrainConfig, fp16: bool) -> str:
+    """The lines from backward() to the scheduler's step, indented for the batch loop."""
+    accum = config.grad_accumulation > 1
+    loss = "loss / GRAD_ACCUMULATION" if accum else "loss"
+    backward = f"scaler.scale({loss}).backward()" if fp16 else (
+        f"({loss}).backward()" if accum else "loss.backward()"
+    )
+    lines = []
+    if config.grad_clip > 0:
+        if fp16:
+            lines.append("scaler.unscale_(optimizer)")
+        lines.append("nn.utils.clip_grad_norm_(params, GRAD_CLIP)")
+    lines += ["scaler.step(optimizer)", "scaler.update()"] if fp16 else ["optimizer.step()"]
+    lines.append("optimizer.zero_grad(set_to_none=True)")
+    if _has_schedule(config):
+        lines.append("scheduler.step()")
+    pad = " " * 12
+    out = f"{pad}{backward}\n"
+    if accum:
+        out += f"{pad}if (batch + 1) % GRAD_ACCUMULATION == 0 or batch + 1 == len(loader):\n"
+        pad += "    "
+    return out + "".join(f"{pad}{line}\n" for line in lines)
+
+
+def _has_schedule(config: TrainConfig) -> bool:
+    return config.schedule != "none" or config.warmup_epochs > 0
+
+
+def _schedule(config: TrainConfig) -> str:
+    """``lr_factor``: the multiplier of each group's lr at an optimizer step."""
+    head = (
+        "\n\ndef lr_factor(step: int, steps_per_epoch: int, epochs: int) -> float:\n"
+        '    """The lr multiplier at optimizer step ``step``:\n'
+        f'    {_schedule_doc(config)}."""\n'
+    )
+    warmup = (
+        "    warmup = int(WARMUP_EPOCHS * steps_per_epoch)\n"
+        "    if step < warmup:\n"
+        "        return (step + 1) / (warmup + 1)\n"
+    )
+    total = "    total = max(1, epochs * steps_per_epoch)\n"
+    if config.schedule == "one-cycle":
+        return head + total + (
+            f"    peak = max(int(WARMUP_EPOCHS * steps_per_epoch), int({ONE_CYCLE_PEAK} * total), 1)\n"
+            "    if step < peak:\n"
+            f"        return {ONE_CYCLE_START!r} + (1 - {ONE_CYCLE_START!r}) * step / peak\n"
+            "    t = (step - peak) / max(1, total - peak)\n"
+            "    return 1e-4 + (1 - 1e-4) * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))\n"
+        )
+    if config.schedule == "cosine":
+        return head + total + warmup + (
+            "    t = (step - warmup) / max(1, total - warmup)\n"
+            "    return 0.5 * (1 + math.cos(math.pi * min(1.0, t)))\n"
+        )
+    if config.schedule == "step":
+        return head + warmup + (
+            "    return STEP_GAMMA ** (step // (STEP_EPOCHS * steps_per_epoch))\n"
+        )
+    return head + warmup + "    return 1.0\n"
+
+
+def _schedule_doc(config: TrainConfig) -> str:
+    warm = "linear warmup over WARMUP_EPOCHS, then "
+    return {
+        "one-cycle": "one cycle, from lr/25 up to lr (at 30% of the steps, or after the "
+        "warmup) and down to ~0",
+        "cosine": warm + "cosine decay to 0",
+        "step": warm + "times STEP_GAMMA every STEP_EPOCHS epochs",
+        "none": warm + "constant",
+    }[config.schedule]
+
+
+def _loss(task: str, smoothing: bool) -> str:
+    arg = ", label_smoothing=smoothing" if smoothing else ""
+    sig = "out: torch.Tensor, y: torch.Tensor" + (", smoothing: float = 0.0" if smoothing else "")
+    if task == "regression":
+        body = "    return F.mse_loss(out.float(), y)\n"
+        stats = "    return (out.detach().float() - y).abs().sum(), y.numel()\n"
+    else:
+        logits = "out.float().transpose(1, 2)" if task == "token_classification" else "out.float()"
+        note = "  # (B, T, C) -> (B, C, T)" if task == "token_classification" else ""
+        body = f"    return F.cross_entropy({logits}, y{arg}){note}\n"
+        stats = "    return (out.detach().argmax(-1) == y).sum(), y.numel()\n"
+    what = "absolute error" if task == "regression" else "correct predictions"
+    return (
+        f"\n\ndef loss_fn({sig}) -> torch.Tensor:\n{body}"
+        "\n\ndef batch_stats(out: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, int]:\n"
+        f'    """Sum of {what} in a batch, and the count (no sync with the device)."""\n{stats}'
+    )
+
+
+EVALUATE = '''
+
+@torch.no_grad()
+def evaluate(model: nn.Module, loader: DataLoader, device: torch.device) -> dict:
+    """Validation loss and @METRIC@ (eval mode, no label smoothing)."""
+    model.eval()
+    loss_sum = torch.zeros((), device=device)
+    stat_sum = torch.zeros((), device=device)
+    count = samples = 0
+    for x, y in loader:
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        x = x.contiguous(memory_format=torch.channels_last)  #@channels_last
+        with torch.autocast("cuda", dtype=@AMP_DTYPE@, enabled=device.type == "cuda"):  #@amp
+            out = model(x)  #@amp
+        out = model(x)  #@!amp
+        loss_sum += loss_fn(out, y) * len(x)
+        stat, n = batch_stats(out, y)
+        stat_sum += stat
+        count += n
+        samples += len(x)
+    loss = float(loss_sum) / max(1, samples)
+    return {"val_loss": loss, "val_@METRIC@": float(stat_sum) / max(1, count)}
+'''
+
+_TAG = re.compile(r"  #@(!?)(\w+)$")
+
+
+def select_lines(text: str, features: dict[str, bool]) -> str:
+    """Keep the lines whose ``#@name`` feature is on (``#@!name``: off), markers removed."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        match = _TAG.search(line.rstrip("\n"))
+        if match is None:
+            out.append(line)
+        elif features[match.group(2)] != (match.group(1) == "!"):
+            out.append(line[: match.start()] + "\n")
+    return "".join(out)
+
+
+def _settings(config: TrainConfig, data: DataCode, lr_scales: dict[str, float], monitor: str):
+    """The ``NAME = value`` block of the project's settings, commented."""
+    c = config
+    lines = ["# The project's settings in FT Studio; the command line overrides some (--help)."]
+    lines += data.settings()
+    lines += [f"EPOCHS = {c.epochs}", f"BATCH_SIZE = {c.batch_size}", f"LR = {c.lr!r}"]
+    if c.optimizer in ("adamw", "adam") or c.weight_decay:
+        lines.append(f"WEIGHT_DECAY = {c.weight_decay!r}")
+    if c.optimizer == "sgd":
+        lines.append(f"MOMENTUM = {c.momentum!r}")
+    if _has_schedule(c):
+        lines.append(f"WARMUP_EPOCHS = {c.warmup_epochs!r}")
+    if c.schedule == "step":
+        lines += [f"STEP_EPOCHS = {c.step_epochs}", f"STEP_GAMMA = {c.step_gamma!r}"]
+    if c.label_smoothing > 0:
+        lines.append(f"LABEL_SMOOTHING = {c.label_smoothing!r}")
+    if c.grad_clip > 0:
+        lines.append(f"GRAD_CLIP = {c.grad_clip!r}  # maximum gradient norm")
+    if c.grad_accumulation > 1:
+        lines.append(f"GRAD_ACCUMULATION = {c.grad_accumulation}  # batches per optimizer step")
+    if c.early_stopping_patience:
+        lines.append(f"PATIENCE = {c.early_stopping_patience}  # epochs without a better MONITOR")
+    lines.append(f"MONITOR = {literal(monitor)}  # picks best.pt (and early stopping)")
+    lines += [f"SEED = {c.seed}", f"DEVICE = {literal(c.device)}"]
+    scales = "{" + ", ".join(f"{literal(k)}: {v!r}" for k, v in lr_scales.items()) + "}"
+    lines.append(f"LR_SCALES = {scales}")
+    lines.append('"""Each trainable block\'s learning-rate scale (its optimizer group\'s lr = LR * scale)."""')
+    return "\n".join(lines) + "\n"
+
+
+def _imports(body: str) -> str:
+    """The imports ``body`` uses, sorted as ruff's isort rule wants them."""
+    modules = {"argparse", "json", "math", "os", "sys"} | ({"csv"} if "csv." in body else set())
+    lines = ["from __future__ import annotations", ""]
+    lines += [f"import {m}" for m in sorted(modules)]
+    lines += ["from pathlib import Path", ""]
+    if "np." in body:
+        lines.append("import numpy as np")
+    lines += [
+        "import torch",
+        "import torch.distributed as dist",
+        "import torch.nn.functional as F",
+        "from safetensors.torch import save_file",
+        "from torch import nn",
+        "from torch.nn.parallel import DistributedDataParallel",
+    ]
+    loaders = ["DataLoader", "Dataset", "DistributedSampler"]
+    if "TensorDataset(" in body:
+        loaders.append("TensorDataset")
+    lines.append(f"from torch.utils.data import {', '.join(loaders)}")
+    return "\n".join(lines) + "\n"
+
+
+def trainable_scales(model: nn.Module, project: Project) -> dict[str, float]:
+    """``{block id: lr_scale}`` of the blocks with trainable parameters, in stack order (the
+    optimizer groups :func:`ftstudio.core.builder.parameter_groups` makes)."""
+    return {
+        spec.id: float(spec.lr_scale)
+        for spec in project.blocks
+        if spec.lr_scale > 0
+        and any(p.requires_grad for p in model.get_submodule(spec.id).parameters())
+    }
+
+
+def seeded_model(project: Project, load_weights: bool = True) -> nn.Module:
+    """The project's model as ``ftstudio train`` starts it: built right after seeding torch
+    with ``training.seed``, so fresh layers get the same initial weights (the global random
+    state is left as it was)."""
+    try:
+        seed = parse_training_config(project.training).seed
+    except FTStudioError:
+        seed = 0  # the export still works; train.py reports the bad setting
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build_model(project, load_weights=load_weights)
+
+
+def train_script(project: Project, info: ModelInfo, model: nn.Module) -> str:
+    """The text of ``train.py`` for ``project``.
+
+    Parameters
+    ----------
+    project : Project
+        The project; its ``data`` and ``training`` sections are written as settings.
+    info : ModelInfo
+        What ``model.py`` states (input shape, task).
+    model : nn.Module
+        The built model with the project's freezing applied (for the trainable blocks).
+    """
+    config = parse_training_config(project.training)
+    data = DataCode(project, tuple(info.input_shape) or None)
+    task = project.task.kind
+    metric = "mae" if task == "regression" else "accuracy"
+    has_val = data.val_config is not None or data.config.val_fraction > 0
+    monitor = config.monitor if has_val else "train_loss"
+    if monitor not in ("val_loss", f"val_{metric}", "train_loss"):
+        monitor = "val_loss"
+    amp = config.amp != "off"
+    fp16 = config.amp == "fp16"
+    image_input = len(info.input_shape) == 3
+    features = {
+        "path": data.has_path,
+        "valpath": data.has_path and data.val_config is not None,
+        "std": data.standardize,
+        "channels_last": config.channels_last and image_input,
+        "clip": config.grad_clip > 0,
+        "workers": data.num_workers > 0,
+        "val": has_val,
+        "val_workers": has_val and data.num_workers > 0,
+        "val_plain": has_val and not data.num_workers,
+        "sched": _has_schedule(config),
+        "sched_plain": _has_schedule(config) and config.grad_accumulation == 1,
+        "sched_accum": _has_schedule(config) and config.grad_accumulation > 1,
+        "fp16": fp16,
+        "compile": config.compile,
+        "accum": config.grad_accumulation > 1,
+        "amp": amp,
+        "early": config.early_stopping_patience > 0,
+    }
+    amp_dtype = "torch.float16" if fp16 else "torch.bfloat16"
+    smoothing = config.label_smoothing > 0
+    train_loss = "loss_fn(out, y, LABEL_SMOOTHING)" if smoothing else "loss_fn(out, y)"
+    opt_call = {
+        "adamw": "torch.optim.AdamW(groups, lr=lr, weight_decay=WEIGHT_DECAY)",
+        "adam": "torch.optim.Adam(groups, lr=lr, weight_decay=WEIGHT_DECAY)",
+        "sgd": "torch.optim.SGD(groups, lr=lr, momentum=MOMENTUM, weight_decay="
+        + ("WEIGHT_DECAY)" if config.weight_decay else "0.0)"),
+    }[config.optimizer]
+    opt_name = {"adamw": "AdamW", "adam": "Adam", "sgd": "SGD with momentum"}[config.optimizer]
+    loop = LOOP.replace("@STEP@", _step(config, fp16))
+    body = (
+        data.functions()
+        + MODEL.replace("@OPT_NAME@", opt_name).replace("@OPT_CALL@", opt_call)
+        + (_schedule(config) if features["sched"] else "")
+        + _loss(task, smoothing)
+        + (EVALUATE if has_val else "")
+        + loop
+    )
+    for key, value in {
+        "AMP_DTYPE": amp_dtype,
+        "TRAIN_LOSS": train_loss,
+        "METRIC": metric,
+        "BETTER": ">" if monitor == "val_accuracy" else "<",
+    }.items():
+        body = body.replace(f"@{key}@", value)
+    body = select_lines(body, features)
+    names = ["FROZEN", "load_model"]
+    header = (
+        f'"""Train "{doc_text(project.name)}" as FT Studio trains it, without FT Studio.\n\n'
+        "    python train.py [--epochs N] [--lr LR] [--out run] [--resume run/checkpoints/last.pt]\n"
+        "    torchrun --nproc-per-node N train.py [...]   # DistributedDataParallel\n\n"
+        f"Data: {doc_text(data.described())}.\n"
+        "Starting weights: model.safetensors (--weights): the weights FT Studio starts from, or\n"
+        "the trained ones when the export was made from a checkpoint.\n"
+        "The settings below are the project's; frozen blocks stay frozen and in eval mode.\n"
+        "Process 0 writes OUT/checkpoints/last.pt and best.pt (atomically; --resume continues\n"
+        "from one), OUT/model.safetensors (the trained weights) and OUT/summary.json.\n"
+        '"""\n\n'
+    )
+    code = (
+        header
+        + _imports(body)
+        + "\nHERE = Path(__file__).resolve().parent\n"
+        + "sys.path.insert(0, str(HERE))\n"
+        + f"from model import {', '.join(names)}  # noqa: E402\n\n"
+        + _settings(config, data, trainable_scales(model, project), monitor)
+        + body
+    )
+    return code

@@ -1,0 +1,437 @@
+"""The data part of the exported ``train.py``: the project's source, split and scaling.
+
+Each source is written as a small function that reads what :mod:`ftstudio.core.data`
+reads, the same way (same tensors, same split, same image preprocessing), without FT Studio.
+Only the code of the project's own source is generated.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ftstudio.core.blocks.codegen import literal
+from ftstudio.core.data import builtin, images, scaling
+from ftstudio.core.data.config import DataConfig, parse_classes, parse_data_config
+from ftstudio.core.project import Project
+
+SPLIT = '''
+
+def split_indices(n: int, fraction: float, seed: int, labels: list[int]) -> tuple[list, list]:
+    """Seeded split of range(n) into (train, validation), stratified by class: each class gives
+    the same fraction to validation (at least one sample when it has two or more)."""
+    gen = torch.Generator().manual_seed(seed)
+    by_class: dict[int, list[int]] = {}
+    for i in torch.randperm(n, generator=gen).tolist():
+        by_class.setdefault(int(labels[i]), []).append(i)
+    train, val = [], []
+    for members in by_class.values():
+        k = int(round(len(members) * fraction))
+        if fraction > 0 and k == 0 and len(members) > 1:
+            k = 1
+        val += members[:k]
+        train += members[k:]
+    shuffle = torch.randperm(len(train), generator=gen).tolist()
+    return [train[i] for i in shuffle], sorted(val)
+'''
+
+SPLIT_PLAIN = '''
+
+def split_indices(n: int, fraction: float, seed: int) -> tuple[list, list]:
+    """Seeded split of range(n) into (train, validation)."""
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+    n_val = int(round(n * fraction))
+    if fraction > 0 and n_val == 0 and n > 1:
+        n_val = 1
+    return order[n_val:], order[:n_val]
+'''
+
+STANDARDIZE = '''
+
+def fit_standardizer(x: torch.Tensor) -> dict:
+    """Each feature's mean and standard deviation on the training samples (data.standardize)."""
+    mean = x.double().mean(0)
+    std = x.double().std(0, unbiased=False)
+    std = torch.where(std > 1e-12, std, torch.ones_like(std))  # a constant feature: centred only
+    return {"mean": mean.tolist(), "std": std.tolist()}
+
+
+def apply_standardizer(x: torch.Tensor, stats: dict) -> torch.Tensor:
+    mean = torch.tensor(stats["mean"], dtype=torch.float64)
+    std = torch.tensor(stats["std"], dtype=torch.float64)
+    return ((x.double() - mean) / std).to(x.dtype)
+'''
+
+TENSORS = '''
+
+def read_tensors(path: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """X and y from a .npz, .safetensors or .pt file (a .pt file is read weights-only: never
+    code)."""
+    suffix = Path(path).suffix
+    if suffix == ".npz":
+        with np.load(path, allow_pickle=False) as npz:
+            store = {key: torch.from_numpy(np.array(npz[key])) for key in ("X", "y")}
+    elif suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        store = load_file(path)
+    else:
+        store = torch.load(path, map_location="cpu", weights_only=True)
+    return store["X"].float(), @LABELS@
+'''
+
+CSV_CLASSES = '''
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_csv(path: str, classes: list[str] | None = None):
+    """Features and labels of a UTF-8 CSV file with a header row; returns (X, y, class names).
+
+    Labels are class numbers 0..k-1 (names: []), or class names that become classes in
+    sorted order; ``classes`` are the training file's names, so validation maps the same way.
+    """
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        header, *rows = [row for row in csv.reader(handle) if row]
+    columns = [header.index(name) for name in @FEATURES@]
+    at = header.index(@LABEL@)
+    x = torch.tensor([[float(row[i]) for i in columns] for row in rows], dtype=torch.float32)
+    labels = [row[at].strip() for row in rows]
+    if classes is None and all(is_number(v) for v in labels):
+        return x, torch.tensor([float(v) for v in labels]).long(), []
+    names = classes or sorted(set(labels))
+    index = {name: i for i, name in enumerate(names)}
+    return x, torch.tensor([index[v] for v in labels]), names
+'''
+
+CSV_TARGETS = '''
+
+def read_csv(path: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Features and targets (N, 1) of a UTF-8 CSV file with a header row."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        header, *rows = [row for row in csv.reader(handle) if row]
+    columns = [header.index(name) for name in @FEATURES@]
+    at = header.index(@LABEL@)
+    x = torch.tensor([[float(row[i]) for i in columns] for row in rows], dtype=torch.float32)
+    return x, torch.tensor([float(row[at]) for row in rows]).unsqueeze(1)
+'''
+
+DIGITS = '''
+
+def read_digits() -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's bundled 8x8 digits of CLASSES (labels 0..k-1), sized to the model's input."""
+    from sklearn.datasets import load_digits
+
+    raw = load_digits()
+    keep = np.isin(raw.target, CLASSES)
+    x = torch.tensor(raw.images[keep], dtype=torch.float32).unsqueeze(1) / 16.0
+    y = torch.tensor([CLASSES.index(int(t)) for t in raw.target[keep]], dtype=torch.long)
+@FIT@    return x, y
+'''
+
+SYNTHETIC = '''
+
+LEN, DIM, TOPICS = @LEN@, @DIM@, @TOPICS@  # tokens per sequence, features per token, symbols
+VISIBLE_FRACTION = @VISIBLE@
+TOPIC_SHARE = @SHARE@
+NOISE = @NOISE@
+
+
+def synthetic_sequence(samples: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """FT Studio's seeded synthetic sequences (N, LEN, DIM): @DOC@."""
+    gen = torch.Generator().manual_seed(seed)
+    # fixed embeddings (seed 1234): train and validation share one "vocabulary"
+    embeddings = torch.randn(TOPICS + 1, DIM, generator=torch.Generator().manual_seed(1234))
+    topic = torch.randint(0, TOPICS, (samples, 1), generator=gen)
+    uniform = torch.randint(0, TOPICS, (samples, LEN), generator=gen)
+    on_topic = torch.rand(samples, LEN, generator=gen) < TOPIC_SHARE
+    symbols = torch.where(on_topic, topic.expand(-1, LEN), uniform)
+    visible = torch.rand(samples, LEN, generator=gen) < VISIBLE_FRACTION
+    shown = torch.where(visible, symbols, torch.full_like(symbols, TOPICS))  # TOPICS: masked
+    x = embeddings[shown] + NOISE * torch.randn(samples, LEN, DIM, generator=gen)
+    return x, @RETURN@.long()
+'''
+
+IMAGES = '''
+
+def image_suffixes() -> set[str]:
+    """File endings of the formats this Pillow can decode (.png, .jpg, .webp, ...)."""
+    from PIL import Image, ImageFile
+
+    Image.init()
+    readable = {
+        name
+        for name, (factory, _accept) in Image.OPEN.items()
+        if not (isinstance(factory, type) and issubclass(factory, ImageFile.StubImageFile))
+    }
+    return {ext for ext, name in Image.registered_extensions().items() if name in readable}
+
+
+def scan_folder(path: str) -> tuple[list[tuple[str, int]], list[str]]:
+    """[(image file, label)] and the class names: one sub-folder per class, sorted."""
+    root = Path(path)
+    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    suffixes = image_suffixes()
+    items = []
+    for label, name in enumerate(classes):
+        for file in sorted((root / name).iterdir()):
+            if not file.name.startswith(".") and file.suffix.lower() in suffixes and file.is_file():
+                items.append((str(file), label))
+    return items, classes
+
+
+def image_transform(train: bool):
+    """The preprocessing FT Studio applies (PREPROCESSING in model.py, plus augmentation)."""
+    from torchvision import transforms as T
+
+@STEPS@    return T.Compose(steps)
+
+
+class ImageFolder(Dataset):
+    """Images decoded when a batch needs them; only file names are kept in memory."""
+
+    def __init__(self, items: list[tuple[str, int]], train: bool):
+        self.items = items
+        self.transform = image_transform(train)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        from PIL import Image
+
+        path, label = self.items[index]
+        with Image.open(path) as img:
+            image = img.convert(@MODE@)
+        return self.transform(image), label
+'''
+
+
+def _fill(template: str, **values: str) -> str:
+    for key, value in values.items():
+        template = template.replace(f"@{key}@", value)
+    return template
+
+
+def _synthetic(labels: str) -> str:
+    """:func:`ftstudio.core.data.builtin.synthetic_sequence` for one labelling rule."""
+    if labels == "symbols":
+        doc, ret = "each token labelled with the symbol it shows (TOPICS: masked)", "shown"
+    else:
+        doc = "visible tokens labelled with their symbol, masked ones with the sequence's topic"
+        ret = "torch.where(visible, symbols, topic.expand(-1, LEN))"
+    return _fill(
+        SYNTHETIC,
+        LEN=str(builtin.SEQ_LEN),
+        DIM=str(builtin.SEQ_DIM),
+        TOPICS=str(builtin.SEQ_CLASSES),
+        VISIBLE=repr(builtin.VISIBLE_FRACTION),
+        SHARE=repr(builtin.TOPIC_SHARE),
+        NOISE=repr(builtin.NOISE),
+        DOC=doc,
+        RETURN=ret,
+    )
+
+
+def _fit_images(shape: tuple[int, ...] | None) -> str:
+    """The lines of ``builtin.fit_images`` this input shape needs (digits source)."""
+    if not shape:
+        return ""
+    if len(shape) == 1:
+        return "    x = x.flatten(1)\n"
+    channels, height, width = shape
+    out = ""
+    if (height, width) != (8, 8):
+        out += (
+            f"    x = F.interpolate(x, size=({height}, {width}), mode=\"bilinear\", "
+            "align_corners=False)\n"
+        )
+    if channels != 1:
+        out += f"    x = x.expand(-1, {channels}, -1, -1).contiguous()\n"
+    return out
+
+
+def _labels(task: str) -> str:
+    if task == "regression":
+        return "y.float().view(len(y), -1)"
+    return "y.long()"
+
+
+def _image_steps(prep: dict[str, Any], config: DataConfig) -> str:
+    _, height, width = prep["input_shape"]
+    size = f"({height}, {width})"
+    if prep.get("resize"):
+        plain = f"[T.Resize({prep['resize']}, antialias=True), T.CenterCrop({size})]"
+    else:
+        plain = f"[T.Resize({size}, antialias=True)]"
+    if config.random_crop:
+        out = (
+            "    if train:\n"
+            f"        steps = [T.RandomResizedCrop({size}, scale=(0.6, 1.0), antialias=True)]\n"
+            "    else:\n"
+            f"        steps = {plain}\n"
+        )
+    else:
+        out = f"    steps = {plain}\n"
+    if config.flip:
+        out += "    if train:\n        steps.append(T.RandomHorizontalFlip())\n"
+    mean, std = [float(v) for v in prep["mean"]], [float(v) for v in prep["std"]]
+    return out + f"    steps += [T.ToTensor(), T.Normalize({literal(mean)}, {literal(std)})]\n"
+
+
+def _data_path(project: Project, path: str) -> str:
+    return str(Path(project.resolve_path(path)).absolute())
+
+
+class DataCode:
+    """The generated data code of one project: settings, functions and ``make_datasets``."""
+
+    def __init__(self, project: Project, input_shape: tuple[int, ...] | None):
+        self.project = project
+        self.config = config = parse_data_config(project.data)
+        self.task = project.task.kind
+        self.shape = input_shape
+        self.val_config: DataConfig | None = None
+        if config.validation is not None:
+            merged = {k: v for k, v in project.data.items() if k != "validation"}
+            self.val_config = parse_data_config({**merged, **config.validation})
+        self.standardize = config.standardize and config.source in scaling.SOURCES
+        self.has_path = bool(config.path)
+
+    @property
+    def split(self) -> bool:
+        return self.val_config is None
+
+    @property
+    def num_workers(self) -> int:
+        if self.config.num_workers is not None:
+            return self.config.num_workers
+        return 2 if self.config.source == "image-folder" else 0
+
+    def described(self) -> str:
+        c = self.config
+        if c.source == "digits":
+            return "scikit-learn's bundled 8x8 digits" + (f" (classes {c.classes})" if c.classes else "")
+        if c.source == "synthetic-sequence":
+            return f"FT Studio's synthetic sequences ({c.samples} samples, labels '{c.labels}')"
+        kinds = {"csv": "a CSV file", "tensor-file": "a tensor file (X, y)", "image-folder": "an image folder"}
+        return f"{kinds[c.source]}, --data (default: the project's)"
+
+    def settings(self) -> list[str]:
+        """``NAME = value`` lines of the data settings."""
+        c, out = self.config, []
+        if self.has_path:
+            out.append(f"DATA_PATH = {literal(_data_path(self.project, c.path))}")
+        if self.val_config is not None and self.has_path:
+            out.append(f"VAL_PATH = {literal(_data_path(self.project, self.val_config.path))}")
+        if c.source == "digits":
+            out.append(f"CLASSES = {literal(parse_classes(c.classes, list(range(10))))}")
+        if c.source == "synthetic-sequence":
+            out.append(f"SAMPLES = {c.samples}")
+            if self.val_config is not None:
+                out.append(f"VAL_SAMPLES = {self.val_config.samples}")
+                out.append(f"VAL_SEED = {self.val_config.seed}")
+        if c.source == "csv":
+            out.append(f"LABEL_COLUMN = {literal(c.label_column)}")
+            if c.feature_columns:
+                out.append(f"FEATURE_COLUMNS = {literal(list(c.feature_columns))}")
+        if self.split:
+            out.append(f"DATA_SEED = {c.seed}  # seed of the train/validation split")
+            out.append(f"VAL_FRACTION = {c.val_fraction}")
+        if c.source == "synthetic-sequence" and not self.split:
+            out.append(f"DATA_SEED = {c.seed}")
+        if self.num_workers:
+            out.append(f"NUM_WORKERS = {self.num_workers}  # DataLoader worker processes")
+        return out
+
+    def functions(self) -> str:
+        """The reader of the source, the split and the scaling."""
+        c = self.config
+        if c.source == "digits":
+            code = _fill(DIGITS, FIT=_fit_images(self.shape))
+        elif c.source == "synthetic-sequence":
+            code = _synthetic(c.labels)
+        elif c.source == "csv":
+            features = "FEATURE_COLUMNS" if c.feature_columns else (
+                "[c for c in header if c != LABEL_COLUMN]"
+            )
+            template = CSV_TARGETS if self.task == "regression" else CSV_CLASSES
+            code = _fill(template, FEATURES=features, LABEL="LABEL_COLUMN")
+        elif c.source == "tensor-file":
+            code = _fill(TENSORS, LABELS=_labels(self.task))
+        else:
+            shape = self.shape if self.shape and len(self.shape) == 3 else (3, 224, 224)
+            prep = images.preprocessing_for(self.project, shape)
+            mode = "RGB" if prep["input_shape"][0] == 3 else "L"
+            code = _fill(IMAGES, STEPS=_image_steps(prep, c), MODE=literal(mode))
+        if self.split:
+            code += SPLIT if self.task == "classification" else SPLIT_PLAIN
+        if self.standardize:
+            code += STANDARDIZE
+        return code + self.make_datasets()
+
+    def _read(self, val: bool = False) -> str:
+        """The call that reads the (validation) samples as ``x, y``."""
+        source = self.config.source
+        if source == "digits":
+            return "read_digits()"
+        if source == "synthetic-sequence":
+            return "synthetic_sequence(VAL_SAMPLES, VAL_SEED)" if val else (
+                "synthetic_sequence(SAMPLES, DATA_SEED)"
+            )
+        path = "args.val_data" if val else "args.data"
+        return f"read_tensors({path})" if source == "tensor-file" else f"read_csv({path})"
+
+    def make_datasets(self) -> str:
+        std = self.standardize
+        head = (
+            "\n\ndef make_datasets(args, stats: dict | None) -> tuple[Dataset, Dataset | None, dict]:\n"
+            '    """Training and validation samples as FT Studio makes them; ``stats``: the\n'
+            '    standardisation of a resumed run (fitted on the training split otherwise)."""\n'
+            if std
+            else "\n\ndef make_datasets(args) -> tuple[Dataset, Dataset | None]:\n"
+            '    """Training and validation samples, split as FT Studio splits them."""\n'
+        )
+        if self.config.source == "image-folder":
+            return head + self._image_datasets()
+        csv_names = self.config.source == "csv" and self.task != "regression"
+        body = f"    x, y, names = {self._read()}\n" if csv_names else f"    x, y = {self._read()}\n"
+        if self.split:
+            strata = ", y.tolist()" if self.task == "classification" else ""
+            body += (
+                f"    train, val = split_indices(len(x), VAL_FRACTION, DATA_SEED{strata})\n"
+                "    (x, y), (vx, vy) = (x[train], y[train]), (x[val], y[val])\n"
+            )
+        elif csv_names:
+            body += "    vx, vy, _ = read_csv(args.val_data, names or None)\n"
+        else:
+            body += f"    vx, vy = {self._read(val=True)}\n"
+        if std:
+            body += (
+                "    stats = stats or fit_standardizer(x)\n"
+                "    x, vx = apply_standardizer(x, stats), apply_standardizer(vx, stats)\n"
+            )
+        ret = "TensorDataset(x, y), TensorDataset(vx, vy) if len(vx) else None"
+        if not self.split:
+            ret = "TensorDataset(x, y), TensorDataset(vx, vy)"
+        return head + body + f"    return {ret}{', stats' if std else ''}\n"
+
+    def _image_datasets(self) -> str:
+        body = "    items, classes = scan_folder(args.data)\n"
+        if self.split:
+            body += (
+                "    labels = [label for _, label in items]\n"
+                "    train, val = split_indices(len(items), VAL_FRACTION, DATA_SEED, labels)\n"
+                "    items, val_items = [items[i] for i in train], [items[i] for i in val]\n"
+            )
+        else:
+            body += "    val_items, _ = scan_folder(args.val_data)\n"
+        return body + (
+            "    val_set = ImageFolder(val_items, train=False) if val_items else None\n"
+            "    return ImageFolder(items, train=True), val_set\n"
+        )
