@@ -77,6 +77,7 @@ def read_tensors(path: str) -> tuple[torch.Tensor, torch.Tensor]:
         store = load_file(path)
     else:
         store = torch.load(path, map_location="cpu", weights_only=True)
+    y = store["y"]
     return store["X"].float(), @LABELS@
 '''
 
@@ -143,7 +144,8 @@ NOISE = @NOISE@
 
 
 def synthetic_sequence(samples: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """FT Studio's seeded synthetic sequences (N, LEN, DIM): @DOC@."""
+    """FT Studio's seeded synthetic sequences (N, LEN, DIM):
+    @DOC@."""
     gen = torch.Generator().manual_seed(seed)
     # fixed embeddings (seed 1234): train and validation share one "vocabulary"
     embeddings = torch.randn(TOPICS + 1, DIM, generator=torch.Generator().manual_seed(1234))

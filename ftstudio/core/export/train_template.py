@@ -77,12 +77,18 @@ def setup(device_name: str) -> tuple[int, int, torch.device]:
     return dist.get_rank(), world, device
 
 
-def save_atomic(write, path: Path) -> None:
-    """write(temporary file), then rename it to ``path``: a reader never sees half a file."""
+def save_atomic(data: bytes, path: Path) -> None:
+    """Write a temporary file, then rename it to ``path``: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
-    write(temporary)
+    temporary.write_bytes(data)
     os.replace(temporary, path)
+
+
+def torch_bytes(state: dict) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -123,8 +129,12 @@ def run(args: argparse.Namespace) -> nn.Module:
         persistent_workers=True,  #@workers
         pin_memory=device.type == "cuda",
     )
-    val_loader = DataLoader(val_set, args.batch_size, num_workers=NUM_WORKERS) if val_set else None  #@val_workers
-    val_loader = DataLoader(val_set, args.batch_size) if val_set else None  #@val_plain
+    val_loader = None  #@val
+    if val_set:  # its own generator: validation never draws from the global RNG  #@val
+        val_loader = DataLoader(val_set, args.batch_size, generator=torch.Generator())  #@val_plain
+        val_loader = DataLoader(  #@val_workers
+            val_set, args.batch_size, num_workers=NUM_WORKERS, generator=torch.Generator()  #@val_workers
+        )  #@val_workers
     steps_per_epoch = len(loader)  #@sched_plain
     steps_per_epoch = math.ceil(len(loader) / GRAD_ACCUMULATION)  #@sched_accum
     scheduler = torch.optim.lr_scheduler.LambdaLR(  #@sched
@@ -199,20 +209,20 @@ def run(args: argparse.Namespace) -> nn.Module:
                 "row": row,
                 "standardize": stats,  #@std
             }
+            data = torch_bytes(state)
             if improved:
-                save_atomic(lambda p: torch.save(state, p), args.out / "checkpoints" / "best.pt")
-            save_atomic(lambda p: torch.save(state, p), args.out / "checkpoints" / "last.pt")
+                save_atomic(data, args.out / "checkpoints" / "best.pt")
+            save_atomic(data, args.out / "checkpoints" / "last.pt")
         if bad_epochs >= PATIENCE and epoch + 1 < args.epochs:  #@early
             if rank == 0:  #@early
                 print(f"early stop: no better {MONITOR} for {PATIENCE} epochs")  #@early
             break  #@early
     if rank == 0:
         weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-        save_atomic(lambda p: save_file(weights, str(p)), args.out / "model.safetensors")
+        save_atomic(safetensors_bytes(weights), args.out / "model.safetensors")
         summary = {"epochs": args.epochs, "monitor": MONITOR, "best": best, "final": row}
         summary["standardize"] = stats  #@std
-        text = json.dumps(summary, indent=2) + "\\n"
-        save_atomic(lambda p: p.write_text(text, encoding="utf-8"), args.out / "summary.json")
+        save_atomic((json.dumps(summary, indent=2) + "\\n").encode(), args.out / "summary.json")
         print(f"saved {args.out / 'model.safetensors'}: load it with load_model(that path)")
     if world > 1:
         dist.destroy_process_group()
@@ -391,7 +401,7 @@ def _settings(config: TrainConfig, data: DataCode, lr_scales: dict[str, float], 
 
 def _imports(body: str) -> str:
     """The imports ``body`` uses, sorted as ruff's isort rule wants them."""
-    modules = {"argparse", "json", "math", "os", "sys"} | ({"csv"} if "csv." in body else set())
+    modules = {"argparse", "io", "json", "math", "os", "sys"} | ({"csv"} if "csv." in body else set())
     lines = ["from __future__ import annotations", ""]
     lines += [f"import {m}" for m in sorted(modules)]
     lines += ["from pathlib import Path", ""]
@@ -401,7 +411,7 @@ def _imports(body: str) -> str:
         "import torch",
         "import torch.distributed as dist",
         "import torch.nn.functional as F",
-        "from safetensors.torch import save_file",
+        "from safetensors.torch import save as safetensors_bytes",
         "from torch import nn",
         "from torch.nn.parallel import DistributedDataParallel",
     ]
