@@ -192,7 +192,8 @@ def test_exported_data_sources_give_the_apps_samples_and_split(tmp_path):
         ours = torch.load(out, weights_only=True)
         app = load_data(project_io.load(path))
         if name == "csv":
-            for got, want in zip(ours["train"] + ours["val"], app.train.tensors + app.val.tensors):
+            wanted = app.train.tensors + app.val.tensors
+            for got, want in zip(ours["train"] + ours["val"], wanted, strict=True):
                 assert torch.equal(got, want)
         else:
             assert [tuple(i) for i in ours["train"]] == app.train.items
@@ -201,7 +202,10 @@ def test_exported_data_sources_give_the_apps_samples_and_split(tmp_path):
             assert torch.equal(ours["x"], val)
     other = tmp_path / "other.csv"
     other.write_text("a,kind,b,c\n1,cat,2,3\n4,dog,5,6\n7,eel,8,9\n1,cat,1,1\n", encoding="utf-8")
-    code = IMPORT_TRAIN + "print(len(train['make_datasets'](train['parse_args'](sys.argv[1:]), None)[0]))"
+    code = (
+        IMPORT_TRAIN
+        + "print(len(train['make_datasets'](train['parse_args'](sys.argv[1:]), None)[0]))"
+    )
     done = run_python(code, "--data", str(other), cwd=tmp_path / "csv-export")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "3"  # 4 rows, one of each class but 'cat' held out

@@ -221,14 +221,16 @@ def test_a_frozen_block_is_deterministic_in_training_mode(tmp_path):
 
 
 def test_exported_train_py_keeps_frozen_blocks_in_eval_mode(tmp_path, monkeypatch):
-    from ftstudio.core.export.train_template import TRAIN_PY
+    from ftstudio.core.export import export_project
+    from ftstudio.core.templates import load_template
 
+    export_project(load_template("seed-sequence"), tmp_path / "out")
+    source = (tmp_path / "out" / "train.py").read_text(encoding="utf-8")
     exported = types.ModuleType("model")  # what train.py imports from the exported model.py
-    exported.FROZEN, exported.TASK, exported.load_model = ["frozen"], "classification", None
-    exported.standardize = lambda x: x  # train.py imports it since data.standardize
+    exported.FROZEN, exported.load_model = ["frozen"], None
     monkeypatch.setitem(sys.modules, "model", exported)
     namespace = {"__name__": "exported_train", "__file__": str(tmp_path / "train.py")}
-    exec(compile(TRAIN_PY, "train.py", "exec"), namespace)
+    exec(compile(source, "train.py", "exec"), namespace)
     frozen = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2), nn.Dropout(0.5))
     model = nn.Sequential(OrderedDict(frozen=torch.jit.script(frozen), free=nn.Dropout(0.5)))
     namespace["train_mode"](model)

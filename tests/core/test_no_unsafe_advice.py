@@ -116,8 +116,8 @@ def test_exported_scripts_refuse_a_pickle_in_their_own_words(tmp_path, pickled):
 
     out = tmp_path / "out"
     export_project(load_template("seed-sequence"), out)
-    for script in ("predict.py", "train.py"):
-        result = run_script(out, script, str(pickled))
+    for script, args in (("predict.py", [str(pickled)]), ("train.py", ["--resume", str(pickled)])):
+        result = run_script(out, script, *args)
         assert result.returncode != 0
         assert "never unpickles code" in result.stderr
         assert_no_advice(result.stderr)

@@ -72,7 +72,8 @@ ran after writing them: each model file's largest absolute difference from the a
 ```
 python predict.py {example}                      # predicted class / values per sample
 python predict.py {example} --top-k 3 --json     # the 3 likeliest classes, as JSON
-python train.py data.npz --epochs 5              # fine-tune on X, y; frozen blocks stay frozen
+python train.py                                  # the project's training run (--help)
+torchrun --nproc-per-node 2 train.py             # the same with DistributedDataParallel
 python -c "from model import load_model; print(load_model())"
 ```
 

@@ -76,7 +76,7 @@ def read_tensors(path: str) -> tuple[torch.Tensor, torch.Tensor]:
 
         store = load_file(path)
     else:
-        store = torch.load(path, map_location="cpu", weights_only=True)
+        store = read_weights_only(path)
     y = store["y"]
     return store["X"].float(), @LABELS@
 '''
@@ -250,7 +250,7 @@ def _fit_images(shape: tuple[int, ...] | None) -> str:
     out = ""
     if (height, width) != (8, 8):
         out += (
-            f"    x = F.interpolate(x, size=({height}, {width}), mode=\"bilinear\", "
+            f'    x = F.interpolate(x, size=({height}, {width}), mode="bilinear", '
             "align_corners=False)\n"
         )
     if channels != 1:
@@ -271,17 +271,16 @@ def _image_steps(prep: dict[str, Any], config: DataConfig) -> str:
         plain = f"[T.Resize({prep['resize']}, antialias=True), T.CenterCrop({size})]"
     else:
         plain = f"[T.Resize({size}, antialias=True)]"
+    flip = ", T.RandomHorizontalFlip()" if config.flip else ""
     if config.random_crop:
+        crop = f"T.RandomResizedCrop({size}, scale=(0.6, 1.0), antialias=True)"
+        out = f"    if train:\n        steps = [{crop}{flip}]\n    else:\n        steps = {plain}\n"
+    elif config.flip:
         out = (
-            "    if train:\n"
-            f"        steps = [T.RandomResizedCrop({size}, scale=(0.6, 1.0), antialias=True)]\n"
-            "    else:\n"
-            f"        steps = {plain}\n"
+            f"    steps = {plain}\n    if train:\n        steps.append(T.RandomHorizontalFlip())\n"
         )
     else:
         out = f"    steps = {plain}\n"
-    if config.flip:
-        out += "    if train:\n        steps.append(T.RandomHorizontalFlip())\n"
     mean, std = [float(v) for v in prep["mean"]], [float(v) for v in prep["std"]]
     return out + f"    steps += [T.ToTensor(), T.Normalize({literal(mean)}, {literal(std)})]\n"
 
@@ -318,10 +317,16 @@ class DataCode:
     def described(self) -> str:
         c = self.config
         if c.source == "digits":
-            return "scikit-learn's bundled 8x8 digits" + (f" (classes {c.classes})" if c.classes else "")
+            return "scikit-learn's bundled 8x8 digits" + (
+                f" (classes {c.classes})" if c.classes else ""
+            )
         if c.source == "synthetic-sequence":
             return f"FT Studio's synthetic sequences ({c.samples} samples, labels '{c.labels}')"
-        kinds = {"csv": "a CSV file", "tensor-file": "a tensor file (X, y)", "image-folder": "an image folder"}
+        kinds = {
+            "csv": "a CSV file",
+            "tensor-file": "a tensor file (X, y)",
+            "image-folder": "an image folder",
+        }
         return f"{kinds[c.source]}, --data (default: the project's)"
 
     def settings(self) -> list[str]:
@@ -359,8 +364,10 @@ class DataCode:
         elif c.source == "synthetic-sequence":
             code = _synthetic(c.labels)
         elif c.source == "csv":
-            features = "FEATURE_COLUMNS" if c.feature_columns else (
-                "[c for c in header if c != LABEL_COLUMN]"
+            features = (
+                "FEATURE_COLUMNS"
+                if c.feature_columns
+                else ("[c for c in header if c != LABEL_COLUMN]")
             )
             template = CSV_TARGETS if self.task == "regression" else CSV_CLASSES
             code = _fill(template, FEATURES=features, LABEL="LABEL_COLUMN")
@@ -383,8 +390,10 @@ class DataCode:
         if source == "digits":
             return "read_digits()"
         if source == "synthetic-sequence":
-            return "synthetic_sequence(VAL_SAMPLES, VAL_SEED)" if val else (
-                "synthetic_sequence(SAMPLES, DATA_SEED)"
+            return (
+                "synthetic_sequence(VAL_SAMPLES, VAL_SEED)"
+                if val
+                else ("synthetic_sequence(SAMPLES, DATA_SEED)")
             )
         path = "args.val_data" if val else "args.data"
         return f"read_tensors({path})" if source == "tensor-file" else f"read_csv({path})"
@@ -402,7 +411,9 @@ class DataCode:
         if self.config.source == "image-folder":
             return head + self._image_datasets()
         csv_names = self.config.source == "csv" and self.task != "regression"
-        body = f"    x, y, names = {self._read()}\n" if csv_names else f"    x, y = {self._read()}\n"
+        body = (
+            f"    x, y, names = {self._read()}\n" if csv_names else f"    x, y = {self._read()}\n"
+        )
         if self.split:
             strata = ", y.tolist()" if self.task == "classification" else ""
             body += (
@@ -424,7 +435,7 @@ class DataCode:
         return head + body + f"    return {ret}{', stats' if std else ''}\n"
 
     def _image_datasets(self) -> str:
-        body = "    items, classes = scan_folder(args.data)\n"
+        body = "    items, _ = scan_folder(args.data)\n"
         if self.split:
             body += (
                 "    labels = [label for _, label in items]\n"

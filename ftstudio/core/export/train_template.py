@@ -77,6 +77,14 @@ def setup(device_name: str) -> tuple[int, int, torch.device]:
     return dist.get_rank(), world, device
 
 
+def read_weights_only(path: str | Path):
+    """torch.load of tensors, numbers and containers only: this script never unpickles code."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        sys.exit(f"error: {path} holds Python objects besides tensors; train.py never unpickles code")
+
+
 def save_atomic(data: bytes, path: Path) -> None:
     """Write a temporary file, then rename it to ``path``: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -109,7 +117,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> nn.Module:
     """Train as FT Studio does; return the trained model (every process holds the same)."""
     rank, world, device = setup(args.device)
-    saved = torch.load(args.resume, map_location="cpu", weights_only=True) if args.resume else None
+    saved = read_weights_only(args.resume) if args.resume else None
     train_set, val_set = make_datasets(args)  #@!std
     train_set, val_set, stats = make_datasets(args, saved and saved["standardize"])  #@std
     model = load_model(args.weights, device)
@@ -243,8 +251,10 @@ def _step(config: TrainConfig, fp16: bool) -> str:
     """The lines from backward() to the scheduler's step, indented for the batch loop."""
     accum = config.grad_accumulation > 1
     loss = "loss / GRAD_ACCUMULATION" if accum else "loss"
-    backward = f"scaler.scale({loss}).backward()" if fp16 else (
-        f"({loss}).backward()" if accum else "loss.backward()"
+    backward = (
+        f"scaler.scale({loss}).backward()"
+        if fp16
+        else (f"({loss}).backward()" if accum else "loss.backward()")
     )
     lines = []
     if config.grad_clip > 0:
@@ -281,21 +291,30 @@ def _schedule(config: TrainConfig) -> str:
     )
     total = "    total = max(1, epochs * steps_per_epoch)\n"
     if config.schedule == "one-cycle":
-        return head + total + (
-            f"    peak = max(int(WARMUP_EPOCHS * steps_per_epoch), int({ONE_CYCLE_PEAK} * total), 1)\n"
-            "    if step < peak:\n"
-            f"        return {ONE_CYCLE_START!r} + (1 - {ONE_CYCLE_START!r}) * step / peak\n"
-            "    t = (step - peak) / max(1, total - peak)\n"
-            "    return 1e-4 + (1 - 1e-4) * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))\n"
+        return (
+            head
+            + total
+            + (
+                f"    peak = max(int(WARMUP_EPOCHS * steps_per_epoch), int({ONE_CYCLE_PEAK} * total), 1)\n"
+                "    if step < peak:\n"
+                f"        return {ONE_CYCLE_START!r} + (1 - {ONE_CYCLE_START!r}) * step / peak\n"
+                "    t = (step - peak) / max(1, total - peak)\n"
+                "    return 1e-4 + (1 - 1e-4) * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))\n"
+            )
         )
     if config.schedule == "cosine":
-        return head + total + warmup + (
-            "    t = (step - warmup) / max(1, total - warmup)\n"
-            "    return 0.5 * (1 + math.cos(math.pi * min(1.0, t)))\n"
+        return (
+            head
+            + total
+            + warmup
+            + (
+                "    t = (step - warmup) / max(1, total - warmup)\n"
+                "    return 0.5 * (1 + math.cos(math.pi * min(1.0, t)))\n"
+            )
         )
     if config.schedule == "step":
-        return head + warmup + (
-            "    return STEP_GAMMA ** (step // (STEP_EPOCHS * steps_per_epoch))\n"
+        return (
+            head + warmup + ("    return STEP_GAMMA ** (step // (STEP_EPOCHS * steps_per_epoch))\n")
         )
     return head + warmup + "    return 1.0\n"
 
@@ -395,13 +414,17 @@ def _settings(config: TrainConfig, data: DataCode, lr_scales: dict[str, float], 
     lines += [f"SEED = {c.seed}", f"DEVICE = {literal(c.device)}"]
     scales = "{" + ", ".join(f"{literal(k)}: {v!r}" for k, v in lr_scales.items()) + "}"
     lines.append(f"LR_SCALES = {scales}")
-    lines.append('"""Each trainable block\'s learning-rate scale (its optimizer group\'s lr = LR * scale)."""')
+    lines.append(
+        '"""Each trainable block\'s learning-rate scale (its optimizer group\'s lr = LR * scale)."""'
+    )
     return "\n".join(lines) + "\n"
 
 
 def _imports(body: str) -> str:
     """The imports ``body`` uses, sorted as ruff's isort rule wants them."""
-    modules = {"argparse", "io", "json", "math", "os", "sys"} | ({"csv"} if "csv." in body else set())
+    modules = {"argparse", "io", "json", "math", "os", "pickle", "sys"} | (
+        {"csv"} if "csv." in body else set()
+    )
     lines = ["from __future__ import annotations", ""]
     lines += [f"import {m}" for m in sorted(modules)]
     lines += ["from pathlib import Path", ""]
