@@ -1,7 +1,7 @@
 """Write the screenshot of two runs overlaid on the curves (the Runs dock).
 
     python scripts/make_runs_screenshot.py prepare /tmp/runs-shot   # trains two runs
-    /work/shared/tools/screenshot docs/screenshots/runs-overlay.png --wait 30 -- \
+    /work/shared/tools/screenshot docs/screenshots/runs-overlay.png --wait 45 -- \
         python scripts/make_runs_screenshot.py show /tmp/runs-shot
 
 ``prepare`` saves the starter project in the folder and trains it twice (two learning rates);
@@ -43,6 +43,9 @@ def show(folder: Path) -> None:
     window.show()
 
     def overlay() -> None:
+        if not (window.validator.idle and window.validator.report):
+            QTimer.singleShot(200, overlay)  # after the first validation: a settled window
+            return
         window.runs_dock.raise_()
         window.resizeDocks([window.runs_dock], [470], Qt.Horizontal)
         for run in window.runs.runs:

@@ -49,10 +49,10 @@ class RunsOverlay:
         self.loss_plot, self.metric_plot = loss_plot, metric_plot
         self.runs: dict[str, OverlaidRun] = {}
         self._next_color = 0
-        # its own legend, bottom left (where a falling loss is not); the plots' legends
-        # name the live curves only
+        # its own legend, bottom left of the metric plot (accuracy on its 0-100% axis is high
+        # there, a falling MAE has left it); the plots' legends name the live curves only
         self.legend = pg.LegendItem(offset=(8, -8), labelTextColor="#222", brush="#ffffffe0")
-        self.legend.setParentItem(loss_plot.getPlotItem().vb)
+        self.legend.setParentItem(metric_plot.getPlotItem().vb)
         self.legend.setVisible(False)
         self.changed: Callable[[], None] = lambda: None  # the plots refit their ranges
 
@@ -105,10 +105,10 @@ class RunsOverlay:
         pen = pg.mkPen(color, width=2, style=Qt.DashLine)
         loss_key, metric_key = _first_key(run, LOSS_KEYS), _first_key(run, METRIC_KEYS)
         rows = run.curves.epochs
+        overlaid.label = label
         if loss_key is not None:
             points = [(r["step"], r[loss_key]) for r in rows if loss_key in r and "step" in r]
             overlaid.loss = self._curve(self.loss_plot, points, pen)
-            overlaid.label = f"{label} ({loss_key}, {run.status_text})"
         if metric_key is not None:
             points = [(r["epoch"], r[metric_key]) for r in rows if metric_key in r]
             overlaid.metric = self._curve(self.metric_plot, points, pen)
@@ -151,6 +151,7 @@ class RunsOverlay:
         """The overlay's legend names the runs shown (rebuilt), hidden when none is."""
         self.legend.clear()
         for key, overlaid in self.runs.items():
-            if overlaid.loss is not None and self.is_visible(key):
-                self.legend.addItem(overlaid.loss, overlaid.label)
+            sample = overlaid.metric or overlaid.loss
+            if sample is not None and self.is_visible(key):
+                self.legend.addItem(sample, overlaid.label)
         self.legend.setVisible(bool(self.legend.items))
