@@ -4,11 +4,20 @@ share of each true class predicted as each class). ``cellChosen(true, predicted)
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+from PySide6.QtGui import QBrush, QColor, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableWidget,
+    QTableWidgetItem,
+)
 
 LOW = QColor(255, 255, 255)
 HIGH = QColor(31, 90, 170)
+FRAME = QColor(230, 126, 34)
 
 
 def heat(share: float) -> QColor:
@@ -19,6 +28,22 @@ def heat(share: float) -> QColor:
         round(LOW.green() + (HIGH.green() - LOW.green()) * share),
         round(LOW.blue() + (HIGH.blue() - LOW.blue()) * share),
     )
+
+
+class FramedSelection(QStyledItemDelegate):
+    """The chosen cell keeps its heat colour and text, with a frame (a fill would hide it)."""
+
+    def paint(self, painter, option, index) -> None:
+        selected = bool(option.state & QStyle.State_Selected)
+        plain = QStyleOptionViewItem(option)
+        plain.state &= ~QStyle.State_Selected
+        plain.state &= ~QStyle.State_HasFocus
+        super().paint(painter, plain, index)
+        if selected:
+            painter.save()
+            painter.setPen(QPen(FRAME, 3))
+            painter.drawRect(option.rect.adjusted(1, 1, -2, -2))
+            painter.restore()
 
 
 class QtConfusionMatrix(QTableWidget):
@@ -32,6 +57,7 @@ class QtConfusionMatrix(QTableWidget):
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.setToolTip("Rows: true class; columns: predicted class. Click a cell for its samples.")
+        self.setItemDelegate(FramedSelection(self))
         self.cellClicked.connect(self.cellChosen)
         self.counts: list[list[int]] = []
 
