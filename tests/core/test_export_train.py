@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 from export_helpers import run_script
+from safetensors import safe_open
 from safetensors.torch import load_file
 from train_helpers import digits_project
 
@@ -61,6 +62,11 @@ def test_train_script_trains_the_project_and_keeps_frozen_blocks_bit_identical(
     for key in frozen:
         assert torch.equal(before[key], after[key]), key
     assert not torch.equal(before[trained_key], after[trained_key])
+    metadata = []  # class names etc., which predict.py reads from the weights it is given
+    for path in (folder / "model.safetensors", run / "model.safetensors"):
+        with safe_open(str(path), "pt") as handle:
+            metadata.append(handle.metadata())
+    assert "class_names" in metadata[0] and metadata[1] == metadata[0]
 
 
 def test_export_after_training_carries_the_checkpoint_weights(tmp_path, capsys):

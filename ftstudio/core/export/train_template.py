@@ -65,7 +65,8 @@ def setup(device_name: str) -> tuple[int, int, torch.device]:
     on GPU, Gloo on CPU; each process takes the GPU of its LOCAL_RANK."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if device_name == "auto":
-        device_name = "cuda" if torch.cuda.is_available() else "cpu"
+        mps = torch.backends.mps.is_available()
+        device_name = "cuda" if torch.cuda.is_available() else "mps" if mps else "cpu"
     device = torch.device(device_name)
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
@@ -83,6 +84,16 @@ def read_weights_only(path: str | Path):
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         sys.exit(f"error: {path} holds Python objects besides tensors; train.py never unpickles code")
+
+
+def weights_metadata(weights: str) -> dict[str, str] | None:
+    """The starting weights' metadata (project, class names, preprocessing...), kept in the
+    trained weights so that predict.py reads the same class names from them."""
+    path = Path(weights) if Path(weights).exists() else HERE / weights
+    if path.suffix != ".safetensors":
+        return None
+    with safe_open(str(path), "pt") as handle:
+        return handle.metadata()
 
 
 def save_atomic(data: bytes, path: Path) -> None:
@@ -227,7 +238,8 @@ def run(args: argparse.Namespace) -> nn.Module:
             break  #@early
     if rank == 0:
         weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-        save_atomic(safetensors_bytes(weights), args.out / "model.safetensors")
+        data = safetensors_bytes(weights, weights_metadata(args.weights))
+        save_atomic(data, args.out / "model.safetensors")
         summary = {"epochs": args.epochs, "monitor": MONITOR, "best": best, "final": row}
         summary["standardize"] = stats  #@std
         save_atomic((json.dumps(summary, indent=2) + "\\n").encode(), args.out / "summary.json")
@@ -434,6 +446,7 @@ def _imports(body: str) -> str:
         "import torch",
         "import torch.distributed as dist",
         "import torch.nn.functional as F",
+        "from safetensors import safe_open",
         "from safetensors.torch import save as safetensors_bytes",
         "from torch import nn",
         "from torch.nn.parallel import DistributedDataParallel",
