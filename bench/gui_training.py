@@ -215,15 +215,13 @@ class _Discard:
 
 
 def open_evaluate_view(win) -> bool:
-    """Show the evaluate view if this window has one (issue 8's evaluate dock)."""
-    for name in ("evaluate", "evaluation"):
-        view = getattr(win, name, None)
-        if view is not None:
-            dock = view.parentWidget()
-            (dock or view).show()
-            (dock or view).raise_()
-            return True
-    return False
+    """Show and raise the Evaluate dock if this window has one (issue 8's evaluate view)."""
+    dock = getattr(getattr(win, "evaluation", None), "dock", None)
+    if dock is None:
+        return False
+    dock.show()
+    dock.raise_()
+    return True
 
 
 # ------------------------------------------------------------------ the report
