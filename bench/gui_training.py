@@ -121,7 +121,8 @@ def headless(case: dict, out: Path) -> dict:
 
 def window(case: dict, out: Path) -> dict:
     spec = json.dumps({**{k: case[k] for k in ("path", "blocks")}, "out": str(out),
-                       "evaluate": case.get("evaluate", False)})  # fmt: skip
+                       "evaluate": case.get("evaluate", False),
+                       "switch_interval": case.get("switch_interval")})  # fmt: skip
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     t0 = time.perf_counter()
     proc = subprocess.run(
@@ -143,6 +144,8 @@ def window_child(spec: dict) -> None:
     from ftstudio.core.blocks.custom import load_blocks_file
 
     app = QApplication([])
+    if spec.get("switch_interval"):
+        sys.setswitchinterval(spec["switch_interval"])
     if spec["blocks"]:
         load_blocks_file(spec["blocks"])
     from ftstudio.gui.qt_main_window import QtMainWindow
@@ -277,6 +280,9 @@ def main() -> None:
     parser.add_argument("--cases", default="seed,custom,starter,evaluate")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--switch-interval", type=float, help="sys.setswitchinterval in the window (seconds)"
+    )
     parser.add_argument("--verbose", action="store_true", help="events and gaps > 30 ms")
     parser.add_argument("--window-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -290,7 +296,8 @@ def main() -> None:
         root = Path(tmp)
         cases = write_projects(root, args.epochs)
         for name in args.cases.split(","):
-            results[name] = run_case(name, cases[name], root, args.repeats, args.verbose)
+            case = dict(cases[name], switch_interval=args.switch_interval)
+            results[name] = run_case(name, case, root, args.repeats, args.verbose)
     print(
         "\ncase      window/s  headless/s  ratio  gap p50   p95 (worst)     max (worst)"
         "  GUI CPU share"
