@@ -310,3 +310,51 @@ def test_generated_train_script_passes_ruff_and_holds_only_the_settings_used(tmp
     assert ("lr_factor" in text) == (name != "plain")
     assert ("evaluate(" in text) == (name != "plain")
     assert "#@" not in text and "@" not in text.replace("@torch.no_grad()", "")
+
+
+def test_exported_validation_sources_give_the_apps_samples(tmp_path):
+    """An explicit validation source: synthetic sequences with their own seed and size
+    ("symbols" labels), and a regression CSV with its own validation file (standardized)."""
+    blocks = [
+        {"id": "encoder", "type": "mlp", "params": {"hidden": 8, "layers": 1}},
+        {"id": "head", "type": "token_classifier", "params": {"classes": 11}},
+    ]
+    data = {
+        "source": "synthetic-sequence",
+        "samples": 20,
+        "labels": "symbols",
+        "validation": {"samples": 10, "seed": 3},
+    }
+    task = {"kind": "token_classification", "num_classes": 11}
+    sequences = write_project(tmp_path / "seq.ftproj", blocks, [100, 128], task, data)
+    for name, rows in (("train", 12), ("val", 5)):
+        lines = ["x1,x2,y"] + [f"{i * 0.5},{i * i},{i * 3 + 1}" for i in range(rows)]
+        (tmp_path / f"{name}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    blocks = [{"id": "head", "type": "regression_head", "params": {"outputs": 1}}]
+    data = {
+        "source": "csv",
+        "path": "train.csv",
+        "label_column": "y",
+        "standardize": True,
+        "validation": {"path": "val.csv"},
+    }
+    task = {"kind": "regression", "num_outputs": 1}
+    table = write_project(tmp_path / "table.ftproj", blocks, [2], task, data)
+    code = IMPORT_TRAIN + textwrap.dedent(
+        """
+        args = train["parse_args"]([])
+        standardized = sys.argv[2] == "standardized"  # make_datasets then takes the statistics
+        train_set, val_set, *_ = train["make_datasets"](*([args, None] if standardized else [args]))
+        torch.save({"train": train_set.tensors, "val": val_set.tensors}, sys.argv[1])
+        """
+    )
+    for path, kind in ((sequences, "plain"), (table, "standardized")):
+        folder = exported(path, tmp_path / f"{path.stem}-export")
+        done = run_python(code, str(tmp_path / f"{path.stem}.pt"), kind, cwd=folder)
+        assert done.returncode == 0, done.stderr
+        ours = torch.load(tmp_path / f"{path.stem}.pt", weights_only=True)
+        app = load_data(project_io.load(path))
+        for got, want in zip(
+            ours["train"] + ours["val"], app.train.tensors + app.val.tensors, strict=True
+        ):
+            assert got.shape == want.shape and torch.equal(got, want)
