@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 
@@ -42,22 +42,46 @@ class Callback:
         """The run ended (finished, stopped or early-stopped): contents of summary.json."""
 
 
+HOOKS = tuple(name for name in vars(Callback) if name.startswith("on_"))
+
+
 class CallbackList(Callback):
-    """Calls every callback in order."""
+    """Calls every callback in order.
+
+    Each hook is put together once: the callbacks that have it, in order (one left at the
+    base class's no-op, or missing, is skipped), so a per-batch hook costs nothing when no
+    callback has it.
+    """
 
     def __init__(self, callbacks: Iterable[Callback] = ()):
         self.callbacks = list(callbacks)
+        for name in HOOKS:
+            hooks = [getattr(cb, name, None) for cb in self.callbacks]
+            base = getattr(Callback, name)
+            setattr(
+                self,
+                name,
+                _chain(
+                    [h for h in hooks if h is not None and getattr(h, "__func__", h) is not base]
+                ),
+            )
 
-    def __getattribute__(self, name: str) -> Any:
-        if name.startswith("on_"):
-            hooks = [getattr(cb, name) for cb in object.__getattribute__(self, "callbacks")]
 
-            def call(*args: Any) -> None:
-                for hook in hooks:
-                    hook(*args)
+def _nothing(*args: Any) -> None:
+    pass
 
-            return call
-        return object.__getattribute__(self, name)
+
+def _chain(hooks: list[Callable[..., None]]) -> Callable[..., None]:
+    if not hooks:
+        return _nothing
+    if len(hooks) == 1:
+        return hooks[0]
+
+    def call(*args: Any) -> None:
+        for hook in hooks:
+            hook(*args)
+
+    return call
 
 
 class TrainControl:

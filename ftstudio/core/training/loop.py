@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
 
 from ftstudio.core.data import DataBundle
+from ftstudio.core.data.batches import make_loader
 from ftstudio.core.errors import TrainingError
 from ftstudio.core.failures import failure_message
 from ftstudio.core.training.callbacks import Callback, CallbackList, TrainControl
@@ -31,9 +31,10 @@ from ftstudio.core.training.device import (
     resolve_device,
 )
 from ftstudio.core.training.metrics import MetricsWriter, batch_stats, make_loss
-from ftstudio.core.training.optim import make_optimizer, make_scheduler
+from ftstudio.core.training.optim import is_constant, make_optimizer, make_scheduler
 from ftstudio.core.training.run_state import RunState, check_monitor
 from ftstudio.core.training.sampler import ResumableSampler
+from ftstudio.core.training.tally import Tally
 
 
 def seed_everything(seed: int) -> None:
@@ -126,17 +127,17 @@ class _Run(RunState):
         # loaders draw worker seeds from their own generators, never from the global RNG,
         # so the global RNG (dropout...) is the same whether or not a run was resumed
         self.loader_rng = torch.Generator()
-        self.loader = DataLoader(
+        self.loader = make_loader(
             data.train,
             config.batch_size,
-            sampler=self.sampler,
+            self.sampler,
             num_workers=workers,
             pin_memory=pin,
             persistent_workers=workers > 0,
             generator=self.loader_rng,
         )
         self.val_loader = (
-            DataLoader(
+            make_loader(
                 data.val,
                 config.batch_size,
                 num_workers=workers,
@@ -152,6 +153,9 @@ class _Run(RunState):
         self.scaler = torch.amp.GradScaler(
             "cuda", enabled=config.amp == "fp16" and self.device.type == "cuda"
         )
+        self.scaling = self.scaler.is_enabled()
+        self.constant_lr = is_constant(config, self.steps_per_epoch)
+        self.trainable = [p for g in self.optimizer.param_groups for p in g["params"]]
         self.autocast = autocast_factory(self.device, config.amp)
         self.loss_fn = make_loss(data.task, config.label_smoothing)
         self.net = self.model
@@ -202,23 +206,21 @@ class _Run(RunState):
     def run_epoch(self) -> str:
         cfg, device, accum = self.config, self.device, self.config.grad_accumulation
         if self.control.stop_requested:
-            return self.stop(torch.full((), -1))
+            return self.stop(None)
         self.sampler.set_epoch(self.epoch)
         self.loader_rng.manual_seed(cfg.seed * 100003 + self.epoch)
         self.sampler.skip = self.batch * cfg.batch_size
         self.cb.on_epoch_start(self.epoch)
         reset_peak_memory(device)
         self.net.train()
-        zero = torch.zeros((), device=device)
-        loss_sum, stat_sum, log_sum = zero.clone(), zero.clone(), zero.clone()
-        first_bad = torch.full((), -1, dtype=torch.long, device=device)
-        count = samples = log_n = ran = 0
+        tally = Tally(device)
+        task, control, on_batch_end = self.data.task, self.control, self.cb.on_batch_end
         tic = time.perf_counter()
         n_batches = self.batch + len(self.loader)
         for batch, (x, y) in enumerate(self.loader, start=self.batch):
-            self.control.wait_if_paused()
-            if self.control.stop_requested:
-                return self.stop(first_bad)
+            control.wait_if_paused()
+            if control.stop_requested:
+                return self.stop(tally)
             x = x.to(device, non_blocking=True)
             y = y.to(device, non_blocking=True)
             if cfg.channels_last and x.dim() == 4:
@@ -226,60 +228,59 @@ class _Run(RunState):
             with self.autocast():
                 out = self.net(x)
                 loss = self.loss_fn(out, y)
-            self.scaler.scale(loss / accum if accum > 1 else loss).backward()
-            loss = loss.detach()
-            loss_sum += loss
-            log_sum += loss
-            stat, n = batch_stats(self.data.task, out, y)
-            stat_sum += stat
-            count += n
-            samples += len(x)
-            log_n += 1
-            ran += 1
-            first_bad = torch.where(
-                (first_bad < 0) & ~torch.isfinite(loss), self.step + 1, first_bad
-            )
+            scaled = loss / accum if accum > 1 else loss
+            (self.scaler.scale(scaled) if self.scaling else scaled).backward()
+            tally.add(loss.detach(), *batch_stats(task, out, y), len(x), self.step + 1)
             if (batch + 1) % accum == 0 or batch + 1 == n_batches:
                 self.optimizer_step()
                 self.batch = batch + 1
                 if self.step % cfg.log_every == 0:
-                    mean = float(log_sum) / log_n
-                    self.check_finite(first_bad)
+                    mean = self.fold(tally)
                     self.cb.on_step(self.step, mean)
                     lr = self.optimizer.param_groups[0]["lr"]
                     row = {"kind": "step", "epoch": self.epoch, "step": self.step,
                            "train_loss": mean, "lr": lr}  # fmt: skip
                     self.writer.write(row)
                     self.cb.on_log(row)
-                    log_sum.zero_()
-                    log_n = 0
-            self.cb.on_batch_end(self.epoch, batch, self.step)
-        self.check_finite(first_bad)
+            on_batch_end(self.epoch, batch, self.step)
+        self.fold(tally)
         elapsed = time.perf_counter() - tic
-        return self.end_epoch(loss_sum, stat_sum, ran, count, samples, elapsed)
+        return self.end_epoch(
+            tally.loss_sum, tally.stat_sum, tally.batches, tally.count, tally.samples, elapsed
+        )
 
     def optimizer_step(self) -> None:
         if self.config.grad_clip > 0:
-            self.scaler.unscale_(self.optimizer)
-            params = [p for g in self.optimizer.param_groups for p in g["params"]]
-            nn.utils.clip_grad_norm_(params, self.config.grad_clip)
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
+            if self.scaling:
+                self.scaler.unscale_(self.optimizer)
+            nn.utils.clip_grad_norm_(self.trainable, self.config.grad_clip)
+        if self.scaling:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
-        self.scheduler.step()
+        if self.constant_lr:  # keep the scheduler's position; the lr cannot change
+            self.scheduler.last_epoch += 1
+            self.scheduler._step_count += 1
+        else:
+            self.scheduler.step()
         self.step += 1
 
-    def check_finite(self, first_bad: torch.Tensor) -> None:
-        bad = int(first_bad)
-        if bad >= 0:
+    def fold(self, tally: Tally) -> float:
+        """Sum the tally's window into its epoch and stop on a NaN/Inf loss; the mean loss."""
+        mean, bad = tally.fold()
+        if bad is not None:
             raise TrainingError(
                 f"The loss became NaN or infinite at step {bad} (epoch {self.epoch + 1}); "
                 f"training stopped and {self.kept_checkpoint()}. Lower the learning rate, turn "
                 "on gradient clipping (training.grad_clip), or check the data for NaN values."
             )
+        return mean
 
-    def stop(self, first_bad: torch.Tensor) -> str:
-        self.check_finite(first_bad)
+    def stop(self, tally: Tally | None) -> str:
+        if tally is not None:
+            self.fold(tally)
         self.optimizer.zero_grad(set_to_none=True)  # drop a partial accumulation window
         self.sync_buffers()
         self.save("last")

@@ -58,3 +58,8 @@ def make_scheduler(
         return lr_factor(step, config, steps_per_epoch)
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def is_constant(config: TrainConfig, steps_per_epoch: int) -> bool:
+    """True when :func:`lr_factor` is 1 at every step (no schedule, no warmup step)."""
+    return config.schedule == "none" and int(config.warmup_epochs * steps_per_epoch) == 0
