@@ -35,7 +35,7 @@ class QtCheckpointPicker(QWidget):
 
     changed = Signal()
 
-    def __init__(self, project: Callable[[], Project], parent=None):
+    def __init__(self, project: Callable[[], Project], refresh: bool = True, parent=None):
         super().__init__(parent)
         self.project = project
         self.combo = QComboBox()
@@ -50,7 +50,8 @@ class QtCheckpointPicker(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.combo, 1)
         layout.addWidget(self.refresh_button)
-        self.refresh()
+        if refresh:  # else the owner lists the runs later (after the window's first paint)
+            self.refresh()
 
     def refresh(self, prefer: str | Path | None = None) -> None:
         """List the runs again; keep the current choice, or choose ``prefer``."""

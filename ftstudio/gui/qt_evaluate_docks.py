@@ -19,7 +19,7 @@ class QtEvaluateDocks(QObject):
     def __init__(self, window):
         super().__init__(window)
         project = lambda: window.doc.project  # noqa: E731 - the open document, read late
-        self.picker = QtCheckpointPicker(project)
+        self.picker = QtCheckpointPicker(project, refresh=False)
         self.evaluate = QtEvaluatePanel(project, self.picker)
         self.try_sample = QtTrySamplePanel(project, window.dialogs.choose_file, self.picker)
         self.tabs = QTabWidget()
@@ -51,6 +51,7 @@ class QtEvaluateDocks(QObject):
         if self.placed:
             return
         self.placed = True
+        self.picker.refresh()  # reads the run folders: after the first paint, not before
         if not self.window.restoreDockWidget(self.dock):
             self.window.tabifyDockWidget(self.window.training_dock, self.dock)
             self.dock.show()

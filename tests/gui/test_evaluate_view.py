@@ -205,3 +205,66 @@ def test_try_a_sample_csv_row_and_a_bad_file(make_window, qtbot, trained, tmp_pa
     qtbot.waitUntil(lambda: not panel.running and panel.last_error is not None, timeout=60000)
     assert "[1, 8, 8]" in panel.last_error and "Traceback" not in panel.last_error
     assert panel.bars.count() == 0
+
+
+def trained_project(folder, raw):
+    path = folder / f"{raw['name']}.ftproj"
+    project_io.save(project_io.from_dict(raw, path.name), path)
+    assert main(["train", str(path), "--quiet"]) == 0
+    return path
+
+
+def test_token_view_lists_token_positions(make_window, qtbot, tmp_path):
+    raw = {
+        **PROJECT,
+        "name": "tokens",
+        "input": {"shape": [100, 128], "dtype": "float32"},
+        "task": {"kind": "token_classification", "num_classes": 10},
+        "blocks": [
+            {"id": "enc", "type": "mlp", "params": {"hidden": 8, "layers": 1}},
+            {"id": "head", "type": "token_classifier", "params": {"classes": 10}},
+        ],
+        "data": {"source": "synthetic-sequence", "samples": 40, "val_fraction": 0.25},
+    }
+    window = make_window(project=project_io.load(trained_project(tmp_path, raw)))
+    panel = window.evaluation.evaluate
+    assert panel.evaluate()
+    qtbot.waitUntil(lambda: not panel.running, timeout=60000)
+    result = panel.result
+    assert panel.last_error is None and "per-token accuracy" in panel.summary.text()
+    assert sum(int(panel.matrix.item(r, c).text()) for r in range(10) for c in range(10)) == 1000
+    t = max(range(10), key=lambda c: result.confusion[c][c])
+    panel.matrix.choose(t, t)
+    listed = panel.samples.shown_indices(result)
+    assert len(listed) == result.confusion[t][t]
+    assert all(0 <= position < 100 for _, position in listed)
+    assert panel.samples.item(0, 0).text().startswith("sequence ")
+
+
+def test_regression_scatter_with_mae_and_rmse(make_window, qtbot, tmp_path):
+    x = np.random.default_rng(0).normal(size=(40, 4)).astype("float32")
+    np.savez(tmp_path / "reg.npz", X=x, y=x.sum(1))
+    raw = {
+        **PROJECT,
+        "name": "reg",
+        "input": {"shape": [4], "dtype": "float32"},
+        "task": {"kind": "regression", "num_outputs": 1},
+        "blocks": [
+            {"id": "enc", "type": "mlp", "params": {"hidden": 8, "layers": 1}},
+            {"id": "head", "type": "regression_head", "params": {"outputs": 1}},
+        ],
+        "data": {"source": "tensor-file", "path": "reg.npz", "val_fraction": 0.25},
+    }
+    window = make_window(project=project_io.load(trained_project(tmp_path, raw)))
+    panel = window.evaluation.evaluate
+    assert panel.evaluate()
+    qtbot.waitUntil(lambda: not panel.running, timeout=60000)
+    result = panel.result
+    assert f"MAE {result.mae:.4g}" in panel.summary.text()
+    assert f"RMSE {result.rmse:.4g}" in panel.summary.text()
+    assert panel.views.currentWidget() is panel.plot_holder
+    points = panel.scatter.getPlotItem().listDataItems()[0]
+    xs, ys = points.getData()
+    assert np.allclose(xs, result.targets.flatten()) and np.allclose(
+        ys, result.predictions.flatten()
+    )
