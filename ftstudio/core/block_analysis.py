@@ -19,7 +19,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from ftstudio.core import time_limit
-from ftstudio.core.blocks.registry import BlockType, Shape
+from ftstudio.core.blocks.registry import BlockType, Shape, kind_of
 from ftstudio.core.builder import freeze_units
 from ftstudio.core.errors import FTStudioError, ShapeMismatch
 from ftstudio.core.memory_estimate import BYTES_PER_VALUE
@@ -55,6 +55,7 @@ def _cache_key(block_type: BlockType, params: dict[str, Any], in_shape: Shape) -
         block_type.version,
         json.dumps(params, sort_keys=True),
         tuple(in_shape),
+        kind_of(in_shape),
         tuple(stamps),
     )
 
@@ -121,7 +122,8 @@ def _measure(module: nn.Module, in_shape: Shape) -> BlockAnalysis:
     ]
     hooks = [m.register_forward_hook(count) for m in leaves]
     try:
-        x = torch.zeros((PROBE_BATCH, *in_shape), device=device)
+        dtype = torch.long if kind_of(in_shape) == "tokens" else torch.float32
+        x = torch.zeros((PROBE_BATCH, *in_shape), device=device, dtype=dtype)
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
             y = module(x)
     finally:

@@ -7,6 +7,7 @@ from typing import Any
 
 from torch import nn
 
+from ftstudio.core.blocks.layers import MaskedSequential
 from ftstudio.core.blocks.registry import Shape
 from ftstudio.core.errors import FTStudioError
 from ftstudio.core.project import BlockSpec, Project
@@ -47,8 +48,9 @@ def freeze_units(module: nn.Module) -> dict[str, list]:
     return units() if callable(units) else {}
 
 
-class FTModel(nn.Sequential):
-    """The assembled model: one submodule per block, named by block id, run in order.
+class FTModel(MaskedSequential):
+    """The assembled model: one submodule per block, named by block id, run in order (a
+    token-id input's padding mask reaches the blocks that take one).
 
     Frozen blocks and frozen stages stay in eval mode when the model is put in training mode,
     whatever kind of module they are (TorchScript included): their BatchNorm running statistics

@@ -82,6 +82,9 @@ def _shown(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)[:60]
 
 
+INPUT_DTYPES = ("float32", "int64")  # int64: token ids (text data sources)
+
+
 class _Refused(Exception):
     """One problem, already worded; caught by :meth:`SectionReader.attempt`."""
 
@@ -174,9 +177,10 @@ class SectionReader:
         self.keys(raw, INPUT_KEYS, "input")
         shape = self.attempt(lambda: self.shape(raw.get("shape", [3, 224, 224])))
         dtype = raw.get("dtype", "float32")
-        if dtype not in ("float32",):
-            self.add(f"input.dtype: must be 'float32', got {_shown(dtype)}.")
-        return InputSpec(shape=shape, dtype="float32")
+        if dtype not in INPUT_DTYPES:
+            self.add(f"input.dtype: must be 'float32' or 'int64' (token ids), got {_shown(dtype)}.")
+            dtype = "float32"
+        return InputSpec(shape=shape, dtype=dtype)
 
     def shape(self, shape: Any) -> tuple[int, ...] | None:
         if shape is None:

@@ -20,6 +20,7 @@ from ftstudio.core.block_analysis import (
 from ftstudio.core.block_issues import check_image_size, check_stages, check_task, issue_from_error
 from ftstudio.core.block_notes import block_note, block_warnings
 from ftstudio.core.blocks.registry import Shape
+from ftstudio.core.blocks.registry import input_shape as typed_shape
 from ftstudio.core.builder import resolved_params
 from ftstudio.core.data import peek
 from ftstudio.core.memory_estimate import BYTES_PER_VALUE, OPTIMIZER_STATES, estimate_memory
@@ -61,7 +62,7 @@ def validate(
     ``check_data`` the data is read as training reads it (:mod:`ftstudio.core.data.peek`);
     data that does not fit the project is an issue of kind ``"data"``.
     """
-    shape = tuple(input_shape or project.input.shape or ()) or None
+    shape = typed_shape(input_shape or project.input.shape, project.input.dtype)
     shape_in = shape
     reports: list[BlockReport] = []
     issue: BlockIssue | None = None

@@ -9,13 +9,13 @@ import torch
 
 from ftstudio.cli import main
 from ftstudio.core import blocks
-from ftstudio.core.blocks.registry import KIND_BY_RANK, BlockType, register
+from ftstudio.core.blocks.registry import KIND_BY_RANK, BlockType, TokenShape, register
 from ftstudio.core.errors import ShapeMismatch, WeightsUnavailableError
 from ftstudio.core.shapes import analyze_block
 
 # torch.jit is deprecated in favour of torch.export, but users still have TorchScript files.
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:FutureWarning")
-SAMPLE = {"vector": (12,), "sequence": (5, 12), "image": (3, 32, 32)}
+SAMPLE = {"vector": (12,), "sequence": (5, 12), "image": (3, 32, 32), "tokens": TokenShape((8,))}
 # Defaults that would download (DEFAULT weights) or need a file get small overrides.
 OVERRIDES = {"torchvision_backbone": {"weights": "none"}}
 
@@ -33,6 +33,11 @@ def params_for(block_type: BlockType, request, kind: str) -> dict:
     if block_type.name == "backbone_from_file":
         path, _net = request.getfixturevalue("torchscript_file")
         given["path"] = str(path)
+    if block_type.name == "hf_text_encoder":  # a tiny BERT folder (needs ftstudio[text])
+        pytest.importorskip("transformers")
+        from text_helpers import tiny_encoder
+
+        given["folder"] = str(tiny_encoder(request.getfixturevalue("tmp_path") / "bert"))
     if block_type.name == "stack_from_file":
         given["stack"] = str(saved_stack(request.getfixturevalue("tmp_path"), SAMPLE[kind]))
     return block_type.resolve(given)
@@ -60,7 +65,8 @@ def test_every_block_type_builds_runs_and_matches_prediction(type_name, kind, re
     torch.manual_seed(0)
     module = block_type.make(params, shape, load_weights=False).eval()
     with torch.no_grad():
-        out = module(torch.randn(2, *shape))
+        x = torch.randint(0, 30, (2, *shape)) if kind == "tokens" else torch.randn(2, *shape)
+        out = module(x)
 
     assert tuple(out.shape) == (2, *predicted.out_shape)
     assert not torch.isnan(out).any()
@@ -73,7 +79,7 @@ def test_catalog_covers_every_category_and_accepted_kind():
     assert set(grouped) == set(blocks.CATEGORIES)
     assert all(grouped[c] for c in blocks.CATEGORIES), "a category has no blocks"
     for t in blocks.all_types():
-        assert t.accepts and set(t.accepts) <= set(KIND_BY_RANK.values()), t.name
+        assert t.accepts and set(t.accepts) <= {*KIND_BY_RANK.values(), "tokens"}, t.name
         assert t.description and t.title
         for p in t.params:
             assert p.check(p.default, t.name) == p.default, (t.name, p.name)

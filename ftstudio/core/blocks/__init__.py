@@ -7,6 +7,7 @@ from ftstudio.core.blocks import (  # noqa: F401
     backbones,
     extractors,
     heads,
+    hf_text,
     stacks,
 )
 from ftstudio.core.blocks.registry import (

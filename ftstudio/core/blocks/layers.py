@@ -77,12 +77,16 @@ class SelfAttention(nn.Module):
         self.out = nn.Linear(dim, dim)
         self.norm = nn.LayerNorm(dim) if layer_norm else nn.Identity()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    takes_padding_mask = True
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``mask`` (B, T), True at real tokens: padded positions are never attended to."""
         batch, tokens, dim = x.shape
         q, k, v = self.qkv(x).view(batch, tokens, 3, self.heads, dim // self.heads).unbind(2)
         q, k, v = (t.transpose(1, 2) for t in (q, k, v))
         p = self.dropout if self.training else 0.0
-        y = F.scaled_dot_product_attention(q, k, v, dropout_p=p)
+        keep = None if mask is None else mask[:, None, None, :]
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=keep, dropout_p=p)
         y = self.out(y.transpose(1, 2).reshape(batch, tokens, dim))
         return self.norm(x + y) if self.residual else self.norm(y)
 
@@ -101,12 +105,18 @@ class SequencePool(nn.Module):
         super().__init__()
         self.mode = mode
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.mode == "max":
-            return x.amax(dim=1)
+    takes_padding_mask = True
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``mask`` (B, T), True at real tokens: padded positions never count."""
         if self.mode == "first":
             return x[:, 0]
-        return x.mean(dim=1)
+        if mask is None:
+            return x.amax(dim=1) if self.mode == "max" else x.mean(dim=1)
+        keep = mask.unsqueeze(-1)
+        if self.mode == "max":
+            return x.masked_fill(~keep, float("-inf")).amax(dim=1)
+        return (x * keep).sum(dim=1) / keep.sum(dim=1).clamp(min=1).to(x.dtype)
 
     def extra_repr(self) -> str:
         return f"mode={self.mode!r}"
@@ -254,3 +264,75 @@ class BlockStack(nn.Sequential):
 
     def freeze_units(self) -> dict[str, list]:
         return {name: [child] for name, child in self.named_children()}
+
+
+def run_block(module: nn.Module, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """``module(x)``, handing the padding mask (B, T) to a block that takes one while ``x``
+    is still a sequence over the same tokens."""
+    if mask is None or x.dim() != 3 or x.shape[1] != mask.shape[1]:
+        return module(x)
+    if getattr(module, "takes_padding_mask", False):
+        return module(x, mask)
+    if isinstance(module, nn.TransformerEncoderLayer):
+        return module(x, src_key_padding_mask=~mask)
+    return module(x)
+
+
+class MaskedSequential(nn.Sequential):
+    """Blocks run in order, like ``nn.Sequential``; a first block that reads token ids gives
+    the padding mask (its ``padding_mask(ids)``), which attention and pooling blocks receive,
+    so padded positions never count."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mask = None
+        for module in self:
+            if mask is None and hasattr(module, "padding_mask"):
+                mask = module.padding_mask(x)
+            x = run_block(module, x, mask)
+        return x
+
+
+class HFTextEncoder(nn.Module):
+    """A Hugging Face Transformers encoder built from its ``config.json``: token ids (B, T)
+    -> token features (B, T, D). Positions holding the pad id are masked out.
+
+    ``folder`` holds ``config.json``; a relative one is next to this file (an export). Weights
+    are loaded by the caller (``load_model`` reads model.safetensors). No remote code runs.
+    """
+
+    def __init__(self, folder: str):
+        super().__init__()
+        from pathlib import Path
+
+        from transformers import AutoConfig, AutoModel
+
+        path = Path(folder)
+        if not path.is_absolute():
+            path = Path(__file__).resolve().parent / path
+        config = AutoConfig.from_pretrained(str(path), local_files_only=True)
+        self.model = AutoModel.from_config(config)
+        if isinstance(getattr(self.model, "pooler", None), nn.Module):
+            self.model.pooler = None  # outputs token features; the pooler would never train
+        pad = getattr(config, "pad_token_id", None)
+        self.pad_token_id = 0 if pad is None else int(pad)
+
+    def padding_mask(self, ids: torch.Tensor) -> torch.Tensor:
+        return ids != self.pad_token_id
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        # the meta device (shape checks) cannot run the mask's data-dependent shortcuts
+        mask = None if ids.is_meta else self.padding_mask(ids).long()
+        return self.model(input_ids=ids, attention_mask=mask).last_hidden_state
+
+    def freeze_units(self) -> dict[str, list]:
+        """The embeddings, then each encoder layer (``layer.0``, ``layer.1``...)."""
+        units: dict[str, list] = {}
+        embeddings = getattr(self.model, "embeddings", None)
+        if isinstance(embeddings, nn.Module):
+            units["embeddings"] = [embeddings]
+        count = getattr(self.model.config, "num_hidden_layers", None)
+        for module in self.model.modules():
+            if isinstance(module, nn.ModuleList) and len(module) == count:
+                units.update({f"layer.{i}": [layer] for i, layer in enumerate(module)})
+                break
+        return units

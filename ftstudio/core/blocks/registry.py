@@ -16,7 +16,24 @@ Shape = tuple[int, ...]
 """A sample shape, batch dimension excluded."""
 
 KIND_BY_RANK = {1: "vector", 2: "sequence", 3: "image"}
-KIND_SHAPE = {"vector": "(B, D)", "sequence": "(B, T, D)", "image": "(B, C, H, W)"}
+KIND_SHAPE = {
+    "vector": "(B, D)",
+    "sequence": "(B, T, D)",
+    "image": "(B, C, H, W)",
+    "tokens": "(B, T) token ids",
+}
+TOKEN_DTYPE = "int64"  # input.dtype of a project whose samples are token ids
+
+
+class TokenShape(tuple):
+    """The sample shape ``(T,)`` of token ids (int64, padded with the encoder's pad id, which
+    gives the padding mask): the input kind "tokens", told apart from a ``(D,)`` vector."""
+
+
+def input_shape(shape, dtype: str = "float32") -> Shape | None:
+    """A project's sample shape as blocks see it: a :class:`TokenShape` for token ids."""
+    shape = tuple(shape or ()) or None
+    return TokenShape(shape) if shape is not None and dtype == TOKEN_DTYPE else shape
 
 CATEGORIES = ("Backbones", "Feature extractors", "Attention", "Adapters", "Heads")
 CUSTOM_CATEGORY = "Custom"
@@ -33,6 +50,8 @@ ADAPTER_FOR = {
 
 
 def kind_of(shape: Shape) -> str:
+    if isinstance(shape, TokenShape):
+        return "tokens"
     return KIND_BY_RANK.get(len(shape), f"rank-{len(shape) + 1} tensor")
 
 
@@ -100,7 +119,8 @@ class BlockType:
         got = kind_of(in_shape)
         if got not in self.accepts:
             raise self.mismatch(in_shape)
-        return self.build(params, tuple(in_shape), load_weights)
+        shape = in_shape if isinstance(in_shape, TokenShape) else tuple(in_shape)
+        return self.build(params, shape, load_weights)
 
     def mismatch(self, in_shape: Shape) -> ShapeMismatch:
         got = kind_of(in_shape)
@@ -110,6 +130,10 @@ class BlockType:
             advice = f"Insert '{get(fix).title}' before it"
             if got == "vector":
                 advice += " or remove the pooling/flatten block above it"
+        elif got == "tokens":
+            advice = "Token ids go into 'Transformer encoder (Hugging Face)' first"
+        elif "tokens" in self.accepts:
+            advice = "Give it token ids (a text data source: text-csv or token-jsonl), or remove it"
         else:
             advice = "Move it to where the tensor still has that shape, or remove it"
         message = f"{self.title} expects {expected}; got {format_shape(in_shape)}. {advice}."

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset, TensorDataset
 
-from ftstudio.core.data import builtin, files, images, scaling
+from ftstudio.core.data import builtin, files, images, scaling, text
 from ftstudio.core.data.config import DataConfig, parse_data_config
 from ftstudio.core.errors import DataError
 from ftstudio.core.text import shorten, summarise
@@ -91,6 +91,8 @@ def _read(
         return x, y, builtin.sequence_class_names(config.labels)
     if config.source == "csv":
         return files.load_csv(config, path, task == "regression", classes, notes)
+    if config.source in text.TEXT_SOURCES:
+        return text.load_text_source(project, config, path, task, classes, notes or files.SourceNotes())
     x, y = files.load_tensor_file(config, path)
     files.check_finite(config, x, y if y.is_floating_point() else None)
     return x, y, []
@@ -303,6 +305,8 @@ def check_labels(
             f"'{task.kind}' needs {kind} ({list(want)})."
         )
     bad = (y < 0) | (y >= task.num_classes)
+    if task.kind == "token_classification":
+        bad &= y != text.IGNORE_INDEX  # padding and later sub-tokens (text sources)
     if bool(bad.any()):
         index = int(bad.flatten().nonzero()[0])
         value = int(y.flatten()[index])

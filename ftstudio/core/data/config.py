@@ -12,8 +12,16 @@ from ftstudio.core.errors import DataError
 from ftstudio.core.keys import unknown_keys
 from ftstudio.core.text import shorten, summarise
 
-SOURCES = ("digits", "synthetic-sequence", "image-folder", "csv", "tensor-file")
-FILE_SOURCES = ("image-folder", "csv", "tensor-file")
+SOURCES = (
+    "digits",
+    "synthetic-sequence",
+    "image-folder",
+    "csv",
+    "tensor-file",
+    "text-csv",
+    "token-jsonl",
+)
+FILE_SOURCES = ("image-folder", "csv", "tensor-file", "text-csv", "token-jsonl")
 SEQUENCE_LABELS = ("tagging", "symbols")  # labelling rules of synthetic-sequence (see builtin)
 SOURCE_CLASSES = {"digits": 10}  # built-in sources whose classes are known before reading
 MAX_CLASS = 100_000  # as task.num_classes
@@ -38,6 +46,8 @@ class DataConfig:
     flip: bool = False
     random_crop: bool = False
     num_workers: int | None = None
+    text_column: str = "text"  # text-csv only
+    max_length: int = 64  # text sources: tokens per text, longer ones truncated
 
     @property
     def described(self) -> str:
@@ -113,6 +123,9 @@ def parse_data_config(raw: dict[str, Any] | None) -> DataConfig:
     label_column = raw.get("label_column", "label")
     if not isinstance(label_column, str):
         raise _fail("label_column", "must be a column name.")
+    text_column = raw.get("text_column", "text")
+    if not isinstance(text_column, str):
+        raise _fail("text_column", "must be a column name.")
     labels = raw.get("labels", "tagging")
     if labels not in SEQUENCE_LABELS:
         raise _fail(
@@ -135,6 +148,8 @@ def parse_data_config(raw: dict[str, Any] | None) -> DataConfig:
         flip=_flag(raw, "flip"),
         random_crop=_flag(raw, "random_crop"),
         num_workers=_number(raw, "num_workers", None, int, 0, 64),
+        text_column=text_column,
+        max_length=_number(raw, "max_length", 64, int, 4, 8192),
     )
 
 

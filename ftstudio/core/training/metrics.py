@@ -47,6 +47,9 @@ def batch_stats(task: str, out: torch.Tensor, y: torch.Tensor) -> tuple[torch.Te
     """Device tensor of correct predictions (or absolute error sum), and the count."""
     if task == "regression":
         return (out.detach().float() - y).abs().sum(), y.numel()
+    if task == "token_classification":  # negative labels (ignore_index, padding) never count
+        keep = y >= 0
+        return ((out.detach().argmax(-1) == y) & keep).sum(), int(keep.sum())
     return (out.detach().argmax(-1) == y).sum(), y.numel()
 
 
@@ -82,6 +85,7 @@ def evaluate(
         samples += len(x)
         if task != "regression":
             index = y.flatten() * num_classes + out.argmax(-1).flatten()
+            index = index[y.flatten() >= 0]  # ignore_index (padding, later sub-tokens)
             confusion += torch.bincount(index, minlength=num_classes * num_classes)
     model.train(was_training)
     result: dict[str, Any] = {"loss": float(loss_sum) / max(1, samples), "samples": samples}
