@@ -74,7 +74,9 @@ def test_shapes_are_checked_on_the_meta_device_for_token_ids(encoder):
     assert "Transformer encoder (Hugging Face)" in issue.message
 
 
-def test_a_hub_name_not_in_the_cache_names_the_cache_and_the_remedies(encoder, tmp_path, monkeypatch):
+def test_a_hub_name_not_in_the_cache_names_the_cache_and_the_remedies(
+    encoder, tmp_path, monkeypatch
+):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     project = _project(encoder, "token_classifier")
     project.blocks[0].params.update(folder="", hub_name="someone/not-cached-model")
@@ -153,7 +155,9 @@ def test_a_training_step_leaves_the_frozen_encoder_bit_identical(encoder, frozen
     optimizer = torch.optim.SGD(parameter_groups(model, project, 0.5), lr=0.5)
     ids = _ids(T).repeat(4, 1)
     out = model(ids)
-    torch.nn.functional.cross_entropy(out.transpose(1, 2), torch.ones(4, T, dtype=torch.long)).backward()
+    torch.nn.functional.cross_entropy(
+        out.transpose(1, 2), torch.ones(4, T, dtype=torch.long)
+    ).backward()
     optimizer.step()
     after = [t for p in parts for t in (*p.parameters(), *p.buffers())]
     assert all(torch.equal(a, b) for a, b in zip(before, after, strict=True))

@@ -147,6 +147,7 @@ _DESCRIPTION = (
     "units."
 )
 
+
 def describe() -> str:
     """The block's description, with the install hint while the extra is missing."""
     return _DESCRIPTION if available() else f"{_DESCRIPTION} Not available: {INSTALL_HINT}."

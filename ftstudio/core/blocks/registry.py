@@ -35,6 +35,7 @@ def input_shape(shape, dtype: str = "float32") -> Shape | None:
     shape = tuple(shape or ()) or None
     return TokenShape(shape) if shape is not None and dtype == TOKEN_DTYPE else shape
 
+
 CATEGORIES = ("Backbones", "Feature extractors", "Attention", "Adapters", "Heads")
 CUSTOM_CATEGORY = "Custom"
 """Block types made from a user's Python file (:mod:`ftstudio.core.blocks.custom`); listed

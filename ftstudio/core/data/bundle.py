@@ -92,7 +92,9 @@ def _read(
     if config.source == "csv":
         return files.load_csv(config, path, task == "regression", classes, notes)
     if config.source in text.TEXT_SOURCES:
-        return text.load_text_source(project, config, path, task, classes, notes or files.SourceNotes())
+        return text.load_text_source(
+            project, config, path, task, classes, notes or files.SourceNotes()
+        )
     x, y = files.load_tensor_file(config, path)
     files.check_finite(config, x, y if y.is_floating_point() else None)
     return x, y, []

@@ -104,7 +104,9 @@ def read_token_file(config: DataConfig, path: str) -> tuple[list[list[str]], lis
     try:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise DataError(f"{config.described}: the file is not UTF-8 text. Save it as UTF-8.") from None
+        raise DataError(
+            f"{config.described}: the file is not UTF-8 text. Save it as UTF-8."
+        ) from None
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     reader = _read_jsonl if first.startswith("{") else _read_conll
     words, labels = reader(config, text)
@@ -126,7 +128,7 @@ def _read_jsonl(config: DataConfig, text: str):
         tags = item.get("labels") if isinstance(item, dict) else None
         if not isinstance(tokens, list) or not isinstance(tags, list) or len(tokens) != len(tags):
             raise DataError(
-                f"{config.described}: line {number} needs \"tokens\" and \"labels\", two lists "
+                f'{config.described}: line {number} needs "tokens" and "labels", two lists '
                 'of the same length, e.g. {"tokens": ["John", "lives"], "labels": ["B-PER", "O"]}.'
             )
         words.append([str(t) for t in tokens])
