@@ -358,3 +358,23 @@ def test_exported_validation_sources_give_the_apps_samples(tmp_path):
             ours["train"] + ours["val"], app.train.tensors + app.val.tensors, strict=True
         ):
             assert got.shape == want.shape and torch.equal(got, want)
+
+
+def test_train_script_trains_a_torchscript_export_with_its_frozen_stage_fixed(tmp_path):
+    """A TorchScript backbone file (model.py loads model.ts): groups are found by parameter
+    name (ScriptModules have no get_submodule); the frozen stage stays bit-identical."""
+    from test_frozen_train_step import _project, _torchscript_stage_frozen
+
+    from ftstudio.core.export.info import frozen_prefixes
+
+    project = _project(tmp_path, _torchscript_stage_frozen)
+    folder = tmp_path / "export"
+    assert export_project(project, folder).mode == "torchscript"
+    done = run_script(folder, "train.py", "--epochs", "1", "--out", str(tmp_path / "run"))
+    assert done.returncode == 0, done.stderr
+    before = load_file(str(folder / "model.safetensors"))
+    after = load_file(str(tmp_path / "run" / "model.safetensors"))
+    prefixes = tuple(p + "." for p in frozen_prefixes(build_model(project), project))
+    frozen = [k for k in before if k.startswith(prefixes)]
+    assert frozen and all(torch.equal(before[k], after[k]) for k in frozen)
+    assert any(not torch.equal(before[k], after[k]) for k in before if k not in frozen)

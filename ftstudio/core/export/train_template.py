@@ -52,7 +52,8 @@ def make_optimizer(model: nn.Module, lr: float) -> torch.optim.Optimizer:
     """@OPT_NAME@ over one group per trainable block, at lr * LR_SCALES[block]."""
     groups = []
     for block, scale in LR_SCALES.items():
-        params = [p for p in model.get_submodule(block).parameters() if p.requires_grad]
+        inside = [p for name, p in model.named_parameters() if name.startswith(block + ".")]
+        params = [p for p in inside if p.requires_grad]
         if params:
             groups.append({"params": params, "lr": lr * scale})
     return @OPT_CALL@
