@@ -34,6 +34,14 @@ def format_report(result: dict[str, Any]) -> str:
             f"{name:<{width}} {row['precision']:>9.4f} {row['recall']:>9.4f} "
             f"{row['f1']:>9.4f} {row['support']:>8}"
         )
+    if result.get("entities"):
+        lines += ["", "entities (BIO spans, seqeval-style: type, start and end must all match)"]
+        lines.append(f"{'entity':<{width}} {'precision':>9} {'recall':>9} {'F1':>9} {'support':>8}")
+        for name, row in result["entities"].items():
+            lines.append(
+                f"{printable(name):<{width}} {row['precision']:>9.4f} {row['recall']:>9.4f} "
+                f"{row['f1']:>9.4f} {row['support']:>8}"
+            )
     cell = max(5, *(len(str(v)) for r in result["confusion"] for v in r), *(len(n) for n in names))
     lines += ["", "confusion matrix (rows: true class, columns: predicted)"]
     lines.append(" " * width + " " + " ".join(f"{n:>{cell}}" for n in names))

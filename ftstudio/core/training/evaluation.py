@@ -27,6 +27,7 @@ from ftstudio.core.data import DataBundle, load_data
 from ftstudio.core.errors import FTStudioError
 from ftstudio.core.project import Project
 from ftstudio.core.training import checkpoint as ckpt
+from ftstudio.core.training import entities
 from ftstudio.core.training.config import parse_training_config
 from ftstudio.core.training.device import autocast_factory, resolve_device
 from ftstudio.core.training.metrics import make_loss, per_class
@@ -64,6 +65,7 @@ class Evaluation:
     mae: float = math.nan
     rmse: float = math.nan
     checkpoint: str = ""
+    entities: dict[str, dict[str, float]] = field(default_factory=dict)  # BIO tags: per type
     dataset: Dataset | None = field(default=None, repr=False)
     standardizer: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -102,6 +104,8 @@ class Evaluation:
         out.update(split=self.split, task=self.task)
         if self.classification:
             out.update(classes=self.classes, per_class=self.per_class)
+        if self.entities:
+            out.update(entities=self.entities)
         return out
 
 
@@ -173,7 +177,17 @@ def evaluate_checkpoint(
     else:
         _fill_classification(result, outputs, labels, data.num_classes)
         result.classes = list(data.class_names[: data.num_classes])
+        if data.task == "token_classification" and entities.is_bio(result.classes):
+            result.entities = _entity_scores(result)
     return result
+
+
+def _entity_scores(result: Evaluation) -> dict[str, dict[str, float]]:
+    """seqeval-style entity scores over the records (one per word for text sources)."""
+    where = (result.index, result.position)
+    true = entities.sentences(*where, result.true, result.classes)
+    predicted = entities.sentences(*where, result.predicted, result.classes)
+    return entities.entity_scores(true, predicted)
 
 
 @torch.no_grad()
