@@ -179,9 +179,48 @@ class Predictor:
         result.top = [(self._name(int(i)), float(v)) for v, i in zip(values, index, strict=True)]
         return result
 
+    def records(self, path: str | Path, k: int = 1, row: int | None = None) -> list[dict]:
+        """Each sample of the file (or only ``row``) as the exported ``predict.py --json``
+        prints it: ``{"input", "top_k": [{"class", "index", "p"}]}`` (``"tokens"``: such a
+        list per token; ``"output"``: the values for regression)."""
+        batch = self.read(path)
+        rows = range(len(batch)) if row is None else [row]
+        if row is not None and not 0 <= row < len(batch):
+            raise DataError(f"{printable(str(path))} holds {len(batch)} sample(s); no row {row}.")
+        outputs = self.outputs(batch)
+        out = []
+        for i in rows:
+            where = f"{Path(path)}[{i}]" if len(batch) > 1 else str(Path(path))
+            output = outputs[i]
+            if self.task == "regression":
+                out.append({"input": where, "output": output.reshape(-1).tolist()})
+            elif self.task == "token_classification":
+                out.append({"input": where, "tokens": [self._top_k(t, k) for t in output]})
+            else:
+                out.append({"input": where, "top_k": self._top_k(output, k)})
+        return out
+
+    def _top_k(self, scores: torch.Tensor, k: int) -> list[dict]:
+        probs = scores.float().softmax(-1)
+        p, index = probs.topk(min(k, probs.numel()))
+        return [
+            {"class": self._name(i), "index": i, "p": round(float(v), 6)}
+            for v, i in zip(p.tolist(), index.tolist(), strict=True)
+        ]
+
     def _name(self, index: int) -> str:
         names = self.class_names
         return names[index] if index < len(names) else str(index)
+
+
+def describe_record(record: dict) -> str:
+    """One line, as ``predict.py`` prints it: ``5 (p=0.912), 6 (p=0.050)``, the token
+    classes, or the values."""
+    if "output" in record:
+        return " ".join(f"{v:.6g}" for v in record["output"])
+    if "tokens" in record:
+        return " ".join(token[0]["class"] for token in record["tokens"])
+    return ", ".join(f"{c['class']} (p={c['p']:.3f})" for c in record["top_k"])
 
 
 def read_csv(path: Path) -> torch.Tensor:

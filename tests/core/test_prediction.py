@@ -4,11 +4,10 @@ predict.py's on the same file (run in a subprocess without ftstudio)."""
 from __future__ import annotations
 
 import json
-import textwrap
 
 import numpy as np
 import pytest
-from export_helpers import BLOCKER, run_python
+from export_helpers import run_script
 from PIL import Image
 from train_helpers import write_project
 
@@ -17,27 +16,6 @@ from ftstudio.core import project as project_io
 from ftstudio.core.errors import DataError
 from ftstudio.core.export import export_project
 from ftstudio.core.prediction import Predictor
-
-EXPORTED_TOP_K = BLOCKER + textwrap.dedent(
-    """
-    import json
-    from pathlib import Path
-    import torch
-
-    sys.path.insert(0, ".")
-    import predict
-
-    model = predict.load_model("model.safetensors", "cpu")
-    out = {}
-    for name in sys.argv[1:]:
-        with torch.no_grad():
-            probs = model(predict.read(Path(name))).float().softmax(-1)
-        values, index = probs.topk(min(3, probs.shape[-1]))
-        out[name] = [[index.tolist(), values.tolist()] for index, values in zip(index, values)]
-    print(json.dumps(out))
-    predict.main(sys.argv[1:])  # its own printed lines follow the JSON line
-    """
-)
 
 
 def image_project(tmp_path):
@@ -90,19 +68,27 @@ def trained_export(path, tmp_path):
     return project, ckpt, tmp_path / "export"
 
 
-def exported_top_k(export_dir, files):
-    """(top-3 per file and row from predict.py's own reading, predict.py's printed lines)."""
-    result = run_python(EXPORTED_TOP_K, *map(str, files), cwd=export_dir)
+def exported_predictions(export_dir, *files, k=3):
+    """``predict.py FILES --top-k K --json`` of the export, run without ftstudio."""
+    result = run_script(export_dir, "predict.py", *map(str, files), "--top-k", str(k), "--json")
     assert result.returncode == 0, result.stderr[-3000:]
-    first, *printed = result.stdout.splitlines()
-    return json.loads(first), printed
+    return json.loads(result.stdout)
 
 
-def assert_same_top(predictor, file, row, exported):
+def assert_same(ours: list[dict], theirs: list[dict]) -> None:
+    assert [r["input"] for r in ours] == [r["input"] for r in theirs]
+    for a, b in zip(ours, theirs, strict=True):
+        assert [(c["class"], c["index"]) for c in a["top_k"]] == [
+            (c["class"], c["index"]) for c in b["top_k"]
+        ]
+        assert [c["p"] for c in a["top_k"]] == pytest.approx([c["p"] for c in b["top_k"]], abs=2e-6)
+
+
+def assert_same_top(predictor, file, row, record):
+    """The window's top-k (Predictor.predict) is predict.py's."""
     ours = predictor.predict(file, row, k=3).top
-    indices, probs = exported
-    assert [name for name, _ in ours] == [predictor.class_names[i] for i in indices]
-    assert [p for _, p in ours] == pytest.approx(probs, abs=1e-5)
+    assert [name for name, _ in ours] == [c["class"] for c in record["top_k"]]
+    assert [p for _, p in ours] == pytest.approx([c["p"] for c in record["top_k"]], abs=2e-6)
 
 
 def test_image_top_k_equals_exported_predict_py(tmp_path):
@@ -112,10 +98,9 @@ def test_image_top_k_equals_exported_predict_py(tmp_path):
     Image.fromarray(pixels).save(photo)
     predictor = Predictor(project, ckpt)
     assert predictor.class_names == ["cats", "dogs", "owls"]
-    exported, printed = exported_top_k(export_dir, [photo])
-    assert_same_top(predictor, photo, 0, exported[str(photo)][0])
-    name, p = predictor.predict(photo).top[0]
-    assert printed == [f"{photo}: {name} (p={p:.3f})"]
+    exported = exported_predictions(export_dir, photo)
+    assert_same(predictor.records(photo, 3), exported)
+    assert_same_top(predictor, photo, 0, exported[0])
 
 
 def test_npz_and_csv_rows_are_standardized_as_predict_py(tmp_path):
@@ -129,24 +114,31 @@ def test_npz_and_csv_rows_are_standardized_as_predict_py(tmp_path):
     rows.write_text(header + "".join(lines))
     predictor = Predictor(project, ckpt)
     assert predictor.standardizer is not None  # the raw features differ by 10^4 in scale
-    exported, _ = exported_top_k(export_dir, [sample, rows])
-    assert_same_top(predictor, sample, 0, exported[str(sample)][0])
+    exported = exported_predictions(export_dir, sample, rows)
+    assert_same(predictor.records(sample, 3) + predictor.records(rows, 3), exported)
+    assert_same_top(predictor, sample, 0, exported[0])
     for row in range(4):
-        assert_same_top(predictor, rows, row, exported[str(rows)][row])
+        assert_same_top(predictor, rows, row, exported[1 + row])
     assert predictor.predict(rows, 3).top == predictor.predict(sample).top
     with pytest.raises(DataError, match="no row 4"):
         predictor.predict(rows, 4)
 
 
-def test_cli_predict_prints_the_top_k(tmp_path, capsys):
+def test_cli_predict_prints_what_predict_py_prints(tmp_path, capsys):
     path, x = table_project(tmp_path)
-    project, ckpt, _ = trained_export(path, tmp_path)
-    np.savez(tmp_path / "one.npz", X=x[0])
+    project, ckpt, export_dir = trained_export(path, tmp_path)
+    np.savez(tmp_path / "two.npz", X=x[:2])
     capsys.readouterr()
-    args = ["predict", str(path), str(tmp_path / "one.npz"), "--checkpoint", str(ckpt)]
+    args = ["predict", str(path), str(tmp_path / "two.npz"), "--checkpoint", str(ckpt)]
     assert main([*args, "--json", "--top-k", "2"]) == 0
-    top = json.loads(capsys.readouterr().out)["top"]
-    expected = Predictor(project, ckpt).predict(tmp_path / "one.npz", k=2).top
-    assert [tuple(t) for t in top] == expected
+    ours = json.loads(capsys.readouterr().out)
+    assert_same(ours, exported_predictions(export_dir, tmp_path / "two.npz", k=2))
+    assert main([*args, "--row", "1", "--top-k", "1"]) == 0
+    line = capsys.readouterr().out.strip()
+    (only,) = Predictor(project, ckpt).records(tmp_path / "two.npz", 1, row=1)
+    assert (
+        line
+        == f"{tmp_path / 'two.npz'}[1]: {only['top_k'][0]['class']} (p={only['top_k'][0]['p']:.3f})"
+    )
     assert main([*args[:2], str(tmp_path / "none.npz"), *args[3:]]) == 1
     assert "No file" in capsys.readouterr().err

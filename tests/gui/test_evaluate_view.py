@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 import threading
 
 import numpy as np
@@ -40,22 +39,6 @@ PROJECT = {
     "data": {"source": "digits", "classes": "0-4", "val_fraction": 0.2},
     "training": {"epochs": 1, "batch_size": 64, "lr": 0.01, "seed": 0, "device": "cpu"},
 }
-
-# predict.py of an export, imported in a subprocess: its own reading, its own model
-EXPORTED_TOP_K = textwrap.dedent(
-    """
-    import json, sys
-    from pathlib import Path
-    import torch
-    sys.path.insert(0, ".")
-    import predict
-    model = predict.load_model("model.safetensors", "cpu")
-    with torch.no_grad():
-        probs = model(predict.read(Path(sys.argv[1]))).float().softmax(-1)[0]
-    values, index = probs.topk(5)
-    print(json.dumps([index.tolist(), values.tolist()]))
-    """
-)
 
 
 @pytest.fixture(scope="module")
@@ -155,8 +138,8 @@ def test_try_a_sample_top_k_equals_exported_predict_py(make_window, qtbot, train
     pixels = (load_digits().images[3] / 16 * 255).astype("uint8")
     Image.fromarray(pixels).resize((40, 40)).save(image)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run(
-        [sys.executable, "-c", EXPORTED_TOP_K, str(image)],
+    done = subprocess.run(  # the exported predict.py itself, without ftstudio on the path
+        [sys.executable, "predict.py", str(image), "--top-k", "5", "--json"],
         cwd=tmp_path / "export",
         env=env,
         capture_output=True,
@@ -164,7 +147,9 @@ def test_try_a_sample_top_k_equals_exported_predict_py(make_window, qtbot, train
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    indices, probs = json.loads(done.stdout)
+    (record,) = json.loads(done.stdout)
+    classes = [c["class"] for c in record["top_k"]]
+    probs = [c["p"] for c in record["top_k"]]
 
     window = make_window(project=project)
     panel = window.evaluation.try_sample
@@ -175,10 +160,11 @@ def test_try_a_sample_top_k_equals_exported_predict_py(make_window, qtbot, train
     panel.dropEvent(drop)  # dropped on the panel
     qtbot.waitUntil(lambda: panel.prediction is not None and not panel.running, timeout=60000)
     assert panel.last_error is None
-    names = [str(i) for i in range(5)]
-    assert [name for name, _ in panel.prediction.top] == [names[i] for i in indices]
-    assert [p for _, p in panel.prediction.top] == pytest.approx(probs, abs=1e-5)
+    assert [name for name, _ in panel.prediction.top] == classes
+    assert [p for _, p in panel.prediction.top] == pytest.approx(probs, abs=2e-6)
+    labels = [panel.bars.itemAtPosition(i, 0).widget().text() for i in range(5)]
     bars = [panel.bars.itemAtPosition(i, 1).widget() for i in range(5)]
+    assert labels == classes
     assert [bar.format() for bar in bars] == [f"{p:.1%}" for p in probs]
     assert bars[0].value() >= bars[-1].value()
 
