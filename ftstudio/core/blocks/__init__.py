@@ -9,6 +9,7 @@ from ftstudio.core.blocks import (  # noqa: F401
     heads,
     hf_text,
     stacks,
+    timm_backbone,
 )
 from ftstudio.core.blocks.registry import (
     CATEGORIES,

@@ -2,7 +2,7 @@
 writes it as Python source with literal arguments.
 
 The exporter writes these expressions into a generated ``model.py``, where the names
-``torch``, ``nn``, ``torchvision``, ``layers`` (a copy of :mod:`ftstudio.core.blocks.layers`)
+``torch``, ``nn``, ``torchvision``, ``timm``, ``layers`` (a copy of :mod:`ftstudio.core.blocks.layers`)
 and ``OrderedDict`` are available. Building and exporting from the same :class:`Call` keeps
 the app's model and the exported one identical by construction.
 """
@@ -20,8 +20,9 @@ from ftstudio.core.blocks import layers
 from ftstudio.core.lazy import LazyModule
 
 torchvision = LazyModule("torchvision")  # seconds to import: only when a block needs it
+timm = LazyModule("timm")  # optional (ftstudio[timm]): the timm backbone block
 
-NAMESPACE = {"torch": torch, "nn": nn, "torchvision": torchvision, "layers": layers}
+NAMESPACE = {"torch": torch, "nn": nn, "torchvision": torchvision, "timm": timm, "layers": layers}
 
 
 @dataclass(frozen=True)

@@ -336,3 +336,59 @@ class HFTextEncoder(nn.Module):
                 units.update({f"layer.{i}": [layer] for i, layer in enumerate(module)})
                 break
         return units
+
+
+class TimmBackbone(nn.Module):
+    """A timm image model built with ``num_classes=0`` (no classifier).
+
+    ``output`` is ``"pooled"`` (the model's pooled features) or ``"feature_map"`` (what
+    ``forward_features`` returns: the last feature map of a convnet, the tokens of a ViT).
+    """
+
+    def __init__(self, model: nn.Module, output: str = "pooled"):
+        super().__init__()
+        self.model = model
+        self.output = output
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.output == "pooled":
+            return self.model(x)
+        return self.model.forward_features(x)
+
+    def freeze_units(self) -> dict[str, list]:
+        """timm's own coarse grouping (``group_matcher``): the stem, then each stage; a
+        parameter held by the model itself (a ViT's class token) joins its group as is."""
+        from timm.models import group_parameters
+
+        matcher = getattr(self.model, "group_matcher", None)
+        if matcher is None:
+            return {"body": [self.model]}
+        groups = list(group_parameters(self.model, matcher(coarse=True)).values())
+        # each parameter's group, then the largest module whose parameters share one group
+        group_of = {name: i for i, names in enumerate(groups) for name in names}
+        groups_under: dict[str, set[int]] = {}
+        for name, index in group_of.items():
+            parts = name.split(".")
+            for depth in range(1, len(parts)):
+                groups_under.setdefault(".".join(parts[:depth]), set()).add(index)
+        units: dict[str, list] = {}
+        for index, names in enumerate(groups):
+            items: list = []
+            for name in names:
+                parts = name.split(".")
+                owner = next(
+                    (
+                        ".".join(parts[:d])
+                        for d in range(1, len(parts))
+                        if groups_under[".".join(parts[:d])] == {index}
+                    ),
+                    None,
+                )
+                item = self.model.get_submodule(owner) if owner else self.model.get_parameter(name)
+                if not any(item is seen for seen in items):
+                    items.append(item)
+            units["stem" if index == 0 else f"stage{index}"] = items
+        return units
+
+    def extra_repr(self) -> str:
+        return f"output={self.output!r}"

@@ -95,12 +95,15 @@ def _constants(info: ModelInfo) -> str:
 
 
 def _header(project: Project, needs: set[str], custom_modules: tuple[str, ...] = ()) -> str:
-    deps = "torch, torchvision" if "torchvision" in needs else "torch"
+    deps = ", ".join(["torch", *(n for n in ("torchvision", "timm") if n in needs)])
     title = one_line(project.name) or "model"
     imports = ["from __future__ import annotations", ""]
     if "OrderedDict" in needs:
         imports.append("from collections import OrderedDict")
-    imports += ["from pathlib import Path", "", "import torch"]
+    imports += ["from pathlib import Path", ""]
+    if "timm" in needs:
+        imports.append("import timm  # pip install timm (FT Studio's timm backbone block)")
+    imports.append("import torch")
     if "torchvision" in needs:
         imports.append("import torchvision")
     imports.append("from torch import nn")
@@ -211,7 +214,7 @@ def model_source(
         expr = (expr or "").replace("\n", "\n                ")
         entries.append(f"                {comment}\n                ({literal(block_id)}, {expr}),")
     source = "\n".join(entries)
-    needs = {"OrderedDict"} | {n for n in ("torchvision", "layers") if f"{n}." in source}
+    needs = {"OrderedDict"} | {n for n in ("torchvision", "timm", "layers") if f"{n}." in source}
     body = (
         "\n\ndef build_model() -> nn.Sequential:\n"
         '    """The model\'s structure with fresh weights; submodules are named by block id."""\n'
