@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QCompleter,
     QDoubleSpinBox,
     QHBoxLayout,
     QLineEdit,
@@ -24,6 +26,7 @@ from ftstudio.core.params import Param
 
 INT_LIMIT = 2**31 - 1
 FLOAT_LIMIT = 1e12
+FILTER_AT = 30  # a longer list of choices (timm's model names) can be filtered by typing
 
 
 def make_editor(
@@ -61,6 +64,8 @@ def make_editor(
         editor.currentIndexChanged.connect(
             lambda i: on_commit(param.choices[i]) if i >= 0 else None
         )
+        if len(param.choices) > FILTER_AT:
+            _make_filterable(editor)
     elif param.kind == "path":
         editor = QWidget()
         line = QLineEdit(str(value))
@@ -85,3 +90,24 @@ def make_editor(
     editor.setToolTip(param.help)
     editor.setObjectName(f"param_{param.name}")
     return editor
+
+
+def _make_filterable(editor: QComboBox) -> None:
+    """Typing shows the choices that contain the text; picking one commits it, and text
+    that names no choice reverts to the current one."""
+    editor.setEditable(True)
+    editor.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    completer = editor.completer()
+    completer.setFilterMode(Qt.MatchFlag.MatchContains)
+    completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+    line = editor.lineEdit()
+
+    def finished() -> None:
+        index = editor.findText(line.text())
+        if index >= 0:
+            editor.setCurrentIndex(index)
+        else:
+            line.setText(editor.itemText(editor.currentIndex()))
+
+    line.editingFinished.connect(finished)

@@ -3,6 +3,8 @@ exported model gives the app's outputs without FT Studio installed."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 import torch
 import torchvision
@@ -18,6 +20,7 @@ from ftstudio.core.project import InputSpec, Project, TaskSpec, make_block
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 ONNX = ("onnx",) if HAVE_ONNX else ()  # model.onnx, where the [onnx] extra is installed
+HAVE_TIMM = importlib.util.find_spec("timm") is not None  # the [timm] extra
 
 
 def _project(name, shape, task, blocks_):
@@ -45,7 +48,16 @@ def _projects(tmp_path, torchscript_file):
     net = torchvision.models.get_model("mobilenet_v3_small", weights=None)
     torch.save(net.state_dict(), mobilenet)
     cls3 = TaskSpec(num_classes=3)
-    return {
+    timm = [
+        (
+            "timm_backbone",
+            {"architecture": "resnet10t", "weights": "none", "output": "feature_map"},
+        ),
+        ("global_avg_pool", {}),
+        ("linear_classifier", {"classes": 3}),
+    ]
+    optional = {"timm": _project("timm", (3, 32, 32), cls3, timm)} if HAVE_TIMM else {}
+    return optional | {
         "attention": _project(
             "attention",
             (3, 32, 32),
@@ -147,6 +159,7 @@ def test_the_projects_cover_every_block_type(exported):
     cases, _ = exported
     used = {spec.type for project, _, _ in cases.values() for spec in project.blocks}
     used |= {"mlp", "flatten", "regression_head"}  # inside the stack_from_file block
+    used |= set() if HAVE_TIMM else {"timm_backbone"}  # needs the [timm] extra
     assert used == {t.name for t in blocks.all_types()}
     assert all(t.code is not None for t in blocks.all_types())
 

@@ -9,6 +9,7 @@ hint, and a project that uses it gets a validation issue saying so.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ class MissingTimmError(FTStudioError):
 
 
 def timm_installed() -> bool:
+    """Whether ``import timm`` can work (without importing it: that takes a second)."""
+    if "timm" in sys.modules:
+        return sys.modules["timm"] is not None  # None: imports of it are refused
     return importlib.util.find_spec("timm") is not None
 
 
@@ -56,8 +60,10 @@ class TimmNames(Sequence):
         self._names: tuple[str, ...] | None = None
 
     def _get(self) -> tuple[str, ...]:
+        if not timm_installed():
+            return ()
         if self._names is None:
-            self._names = tuple(_timm().list_models()) if timm_installed() else ()
+            self._names = tuple(_timm().list_models())
         return self._names
 
     def __getitem__(self, index):
