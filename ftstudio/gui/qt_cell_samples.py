@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QImage, QImageReader, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from ftstudio.core.training.evaluation import Evaluation
+from ftstudio.gui.qt_background import QtBackgroundTask
 
 MAX_ROWS = 500
 MAX_THUMBNAILS = 60
@@ -34,11 +35,14 @@ def array_pixmap(x: np.ndarray, size: int = THUMB) -> QPixmap | None:
     )
 
 
-def file_pixmap(path: str, size: int = THUMB) -> QPixmap | None:
-    pixmap = QPixmap(path)
-    if pixmap.isNull():
-        return None
-    return pixmap.scaled(size, size, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+def file_thumbnail(path: str, size: int = THUMB) -> QImage:
+    """A thumbnail decoded at about its own size (a JPEG is decoded scaled down). A QImage,
+    so that it can be made off the GUI thread; null when the file cannot be read."""
+    reader = QImageReader(path)
+    full = reader.size()
+    if full.isValid() and max(full.width(), full.height()) > size:
+        reader.setScaledSize(full.scaled(size, size, Qt.KeepAspectRatio))
+    return reader.read()
 
 
 def describe_values(x: np.ndarray, limit: int = 6) -> str:
@@ -62,6 +66,12 @@ class QtCellSamples(QTableWidget):
         self.verticalHeader().hide()
         self.records: np.ndarray = np.zeros(0, dtype=np.int64)
         self.total = 0
+        # image files are decoded off the GUI thread, one batch at a time, newest cell wins
+        self.thumbnails = QtBackgroundTask("ftstudio-thumbnails", self)
+        self.thumbnails.succeeded.connect(self._thumbnails_loaded)
+        self.thumbnails.ended.connect(self._thumbnails_ended)
+        self._files: list[tuple[int, str]] = []  # (row, image file) still to load
+        self._generation = 0
 
     def show_cell(self, evaluation: Evaluation, true: int, predicted: int) -> None:
         records = evaluation.cell(true, predicted)
@@ -70,6 +80,8 @@ class QtCellSamples(QTableWidget):
         self.records = records[order][:MAX_ROWS]
         self.setRowCount(0)
         self.setRowCount(len(self.records))
+        self._generation += 1
+        self._files = []
         names = evaluation.classes
         tokens = evaluation.task == "token_classification"
         icons = False
@@ -79,7 +91,7 @@ class QtCellSamples(QTableWidget):
             if tokens:
                 item.setText(f"sequence {index}, token {int(evaluation.position[record])}")
             else:
-                self._describe_sample(item, evaluation, index, row < MAX_THUMBNAILS)
+                self._describe_sample(item, evaluation, index, row)
                 icons = icons or not item.icon().isNull()
             self.setItem(row, 0, item)
             for col, text in (
@@ -90,26 +102,58 @@ class QtCellSamples(QTableWidget):
                 cell = QTableWidgetItem(text)
                 cell.setTextAlignment(Qt.AlignCenter)
                 self.setItem(row, col, cell)
+        if self._files:
+            icons = True
+            self._load_thumbnails()
         if icons:
             self.verticalHeader().setDefaultSectionSize(THUMB + 4)
         else:
             self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
 
-    def _describe_sample(self, item: QTableWidgetItem, evaluation, index: int, thumb: bool):
+    def _describe_sample(self, item: QTableWidgetItem, evaluation, index: int, row: int):
+        thumb = row < MAX_THUMBNAILS
         path = evaluation.image_path(index)
         if path is not None:
             item.setText(f"#{index}  {path.rsplit('/', 1)[-1]}")
             item.setToolTip(path)
-            pixmap = file_pixmap(path) if thumb else None
-        else:
-            x = evaluation.sample(index)
-            pixmap = array_pixmap(x) if thumb and x is not None else None
-            if pixmap is None and x is not None:
-                item.setText(f"#{index}  {describe_values(x)}")
-                return
-            item.setText(f"#{index}")
+            if thumb:  # decoded off the GUI thread
+                self._files.append((row, path))
+            return
+        x = evaluation.sample(index)
+        pixmap = array_pixmap(x) if thumb and x is not None else None
+        if pixmap is None and x is not None:
+            item.setText(f"#{index}  {describe_values(x)}")
+            return
+        item.setText(f"#{index}")
         if pixmap is not None:
             item.setIcon(pixmap)
+
+    def _load_thumbnails(self) -> None:
+        if self.thumbnails.running or not self._files:
+            return  # the newest list is loaded when the running batch ends
+        files, generation = self._files, self._generation
+        self._files = []
+
+        def work():
+            return generation, [(row, path, file_thumbnail(path)) for row, path in files]
+
+        self.thumbnails.start(work, "Loading thumbnails")
+
+    def _thumbnails_loaded(self, value) -> None:
+        generation, images = value
+        if generation != self._generation:
+            return  # another cell is shown now
+        for row, path, image in images:
+            item = self.item(row, 0)
+            if item is not None and item.toolTip() == path and not image.isNull():
+                item.setIcon(QPixmap.fromImage(image))
+
+    def _thumbnails_ended(self) -> None:
+        self._load_thumbnails()
+
+    def shutdown(self) -> None:
+        self._files = []
+        self.thumbnails.shutdown()
 
     def shown_indices(self, evaluation: Evaluation) -> list[tuple[int, int]]:
         """(sample index, token position or -1) of each listed row, in order."""

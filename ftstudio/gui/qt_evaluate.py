@@ -187,6 +187,7 @@ class QtEvaluatePanel(QWidget):
         """Stop a running evaluation between batches and join its thread."""
         self._stop.set()
         self.task.shutdown()
+        self.samples.shutdown()
 
     # ------------------------------------------------------------ results
 

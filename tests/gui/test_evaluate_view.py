@@ -254,3 +254,50 @@ def test_regression_scatter_with_mae_and_rmse(make_window, qtbot, tmp_path):
     assert np.allclose(xs, result.targets.flatten()) and np.allclose(
         ys, result.predictions.flatten()
     )
+
+
+def test_image_folder_cell_shows_its_files_as_thumbnails(make_window, qtbot, tmp_path):
+    rng = np.random.default_rng(0)
+    for c, name in enumerate(("cats", "dogs")):
+        (tmp_path / "images" / name).mkdir(parents=True)
+        for i in range(6):
+            pixels = rng.integers(0, 256, size=(20, 24, 3)) // (c + 1)
+            Image.fromarray(pixels.astype("uint8")).save(tmp_path / "images" / name / f"{i}.jpg")
+    raw = {
+        **PROJECT,
+        "name": "pets",
+        "input": {"shape": [3, 8, 8], "dtype": "float32"},
+        "task": {"kind": "classification", "num_classes": 2},
+        "blocks": [
+            {"id": "cnn", "type": "small_cnn", "params": {"width": 4, "stages": 1}},
+            {"id": "head", "type": "linear_classifier", "params": {"classes": 2}},
+        ],
+        "data": {"source": "image-folder", "path": "images", "num_workers": 0},
+    }
+    window = make_window(project=project_io.load(trained_project(tmp_path, raw)))
+    panel = window.evaluation.evaluate
+    assert panel.evaluate()
+    qtbot.waitUntil(lambda: not panel.running, timeout=60000)
+    result = panel.result
+    t, p = max(((t, p) for t in range(2) for p in range(2)), key=lambda c: len(result.cell(*c)))
+    panel.matrix.choose(t, p)
+    rows = panel.samples.rowCount()
+    assert rows == result.confusion[t][p] > 0
+    files = [panel.samples.item(r, 0).toolTip() for r in range(rows)]
+    assert files == [result.image_path(i) for i, _ in panel.samples.shown_indices(result)]
+    assert all(f.endswith(".jpg") and f"images/{('cats', 'dogs')[t]}/" in f for f in files)
+    qtbot.waitUntil(  # decoded on the thumbnails thread, then shown
+        lambda: all(not panel.samples.item(r, 0).icon().isNull() for r in range(rows)),
+        timeout=30000,
+    )
+
+
+def test_a_reopened_project_offers_its_runs_checkpoints(make_window, trained):
+    path, best = trained
+    window = make_window()  # the starter: no runs of ours
+    picker = window.evaluation.picker
+    assert best not in [picker.combo.itemData(i) for i in range(picker.combo.count())]
+    window.files.open(str(path))
+    listed = [picker.combo.itemData(i) for i in range(picker.combo.count())]
+    assert listed == [str(best), str(best.with_name("last.pt"))]
+    assert window.evaluation.evaluate.evaluate_button.isEnabled()
