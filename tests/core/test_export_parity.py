@@ -14,9 +14,9 @@ import torch
 from export_helpers import in_app_model
 
 from ftstudio.cli import main
-from ftstudio.core.export import api, export_project
+from ftstudio.core.export import api, check_export, export_project, parity
 from ftstudio.core.export.folder import MANIFEST
-from ftstudio.core.export.parity import check_export, max_abs_diff
+from ftstudio.core.export.parity import max_abs_diff
 from ftstudio.core.templates import load_template
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
@@ -118,3 +118,11 @@ def test_max_abs_diff_counts_equal_specials_as_equal():
     assert max_abs_diff(a, torch.tensor([1.0, inf, 0.0, -2.0])) == inf  # a lone NaN
     assert max_abs_diff(a, torch.tensor([1.0, -inf, nan, -2.0])) == inf
     assert max_abs_diff(a, a[:3]) == inf  # another shape
+
+
+def test_a_frozen_app_without_a_python_says_what_to_set(copy, monkeypatch):
+    folder, app = copy
+    monkeypatch.setattr(parity.sys, "frozen", True, raising=False)
+    monkeypatch.delenv(parity.PYTHON_ENV, raising=False)
+    [item] = check_export(folder, app, SHAPE, ["model.py"]).files
+    assert not item.ok and parity.PYTHON_ENV in item.error

@@ -30,6 +30,7 @@ TORCHSCRIPT_TOLERANCE = 1e-5  # model.py when it loads model.ts (the TorchScript
 BATCH_SIZES = (3, 1)  # not 2, the example batch model.ts / model.onnx were traced with
 TIMEOUT_S = 900.0
 SEED = 20240
+PYTHON_ENV = "FTSTUDIO_PYTHON"
 
 
 @dataclass
@@ -182,6 +183,15 @@ def check_export(
     return report
 
 
+def python_executable() -> str | None:
+    """The Python that runs the check: ``$FTSTUDIO_PYTHON``, else this one (None in a frozen
+    app, whose executable is the app itself)."""
+    chosen = os.environ.get(PYTHON_ENV)
+    if chosen:
+        return chosen
+    return None if getattr(sys, "frozen", False) else sys.executable
+
+
 def run_exported(
     out: Path, files: list[str], batches: list[torch.Tensor]
 ) -> dict[str, list[torch.Tensor] | str]:
@@ -201,9 +211,16 @@ def run_exported(
         job_file.write_text(json.dumps(job), encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"}
         env["PYTHONWARNINGS"] = "ignore"
+        python = python_executable()
+        if python is None:
+            return dict.fromkeys(
+                files,
+                "this FT Studio build has no Python interpreter to run the export in; set "
+                f"{PYTHON_ENV} to a Python with torch (and onnxruntime for ONNX)",
+            )
         try:
             done = subprocess.run(
-                [sys.executable, "-c", source, str(job_file)],
+                [python, "-c", source, str(job_file)],
                 cwd=out,
                 env=env,
                 stdin=subprocess.DEVNULL,
