@@ -16,7 +16,7 @@ The GUI thread's CPU time over the process's (median of the rounds) is printed t
 wall-clock figures it hardly moves with the machine's load. Goals: ratio >= 0.97 (starter: >= 0.95); GUI gap p95 < 16 ms, max < 50 ms.
 
     python bench/gui_training.py [--cases seed,custom,starter,evaluate] [--epochs 3]
-        [--repeats 3]
+        [--repeats 3] [--samples 2000] [--switch-interval S] [--verbose]
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class ChunkMix(nn.Module):
 # ------------------------------------------------------------------ projects
 
 
-def write_projects(root: Path, epochs: int) -> dict[str, dict]:
+def write_projects(root: Path, epochs: int, samples: int) -> dict[str, dict]:
     from ftstudio.core import project as project_io
     from ftstudio.core.blocks.custom import load_blocks_file
     from ftstudio.core.templates import load_template
@@ -76,9 +76,11 @@ def write_projects(root: Path, epochs: int) -> dict[str, dict]:
     cases = {}
     seed = load_template("seed-sequence")
     seed.training["epochs"] = epochs
+    seed.data["samples"] = samples
     cases["seed"] = {"project": seed, "blocks": None}
     custom = load_template("seed-sequence")
     custom.training["epochs"] = epochs
+    custom.data["samples"] = samples
     blocks = project_io.to_dict(custom)["blocks"]
     blocks.insert(2, {"id": "mix", "type": "ChunkMix", "name": "Python loop", "params": {}})
     data = project_io.to_dict(custom)
@@ -281,6 +283,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
+        "--samples", type=int, default=2000, help="seed-sequence samples (template: 2000)"
+    )
+    parser.add_argument(
         "--switch-interval", type=float, help="sys.setswitchinterval in the window (seconds)"
     )
     parser.add_argument("--verbose", action="store_true", help="events and gaps > 30 ms")
@@ -294,7 +299,7 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory(prefix="ftstudio-gui-bench-") as tmp:
         root = Path(tmp)
-        cases = write_projects(root, args.epochs)
+        cases = write_projects(root, args.epochs, args.samples)
         for name in args.cases.split(","):
             case = dict(cases[name], switch_interval=args.switch_interval)
             results[name] = run_case(name, case, root, args.repeats, args.verbose)
