@@ -16,7 +16,12 @@ The GUI thread's CPU time over the process's (median of the rounds) is printed t
 wall-clock figures it hardly moves with the machine's load. Goals: ratio >= 0.97 (starter: >= 0.95); GUI gap p95 < 16 ms, max < 50 ms.
 
     python bench/gui_training.py [--cases seed,custom,starter,evaluate] [--epochs 3]
-        [--repeats 3] [--samples 2000] [--switch-interval S] [--verbose]
+        [--repeats 3] [--samples 2000] [--switch-interval S] [--threads N] [--verbose]
+
+On a loaded machine pass ``--threads 1``: with torch's default pool (one thread per core) a
+training loop on the process's main thread (``ftstudio train``) slowed 8-20x under a load of
+10 on 2 cores while the same loop on a worker thread (the window's) did not, which makes the
+ratio meaningless; with one thread both sides ran at the same speed.
 """
 
 from __future__ import annotations
@@ -288,12 +293,21 @@ def main() -> None:
     parser.add_argument(
         "--switch-interval", type=float, help="sys.setswitchinterval in the window (seconds)"
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="OMP_NUM_THREADS for both sides (on a loaded machine, torch's thread pool in "
+        "a main thread waits on busy cores far more than in the window's worker thread)",
+    )
     parser.add_argument("--verbose", action="store_true", help="events and gaps > 30 ms")
     parser.add_argument("--window-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.window_child:
         window_child(json.loads(args.window_child))
         return
+    if args.threads:
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[name] = str(args.threads)  # the children inherit it
     load = os.getloadavg()[0]
     print(f"load average {load:.1f} on {os.cpu_count()} CPUs (figures vary with the load)")
     results = {}
