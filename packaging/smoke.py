@@ -4,7 +4,8 @@
 
 Builds packaging/dist/ftstudio with build.sh (unless --no-build), then, offscreen and from a
 temporary folder: starts the bundle's ftstudio until the main window is shown and closes it;
-runs ftstudio new and ftstudio validate from it; opens the window again, trains the starter
+runs ftstudio new and ftstudio validate from it (also on the template whose custom blocks
+file ships in resources/examples); opens the window again, trains the starter
 project for one epoch and closes. Prints size, build time and start time; exit code 0 when
 everything worked. Paste its output into packaging/README.md.
 """
@@ -93,6 +94,9 @@ def main() -> int:
             "Created",
         )
         step("ftstudio validate", [str(EXE), "validate", "p.ftproj"], "")
+        custom = ["new", "--template", "seed-sequence-custom", "c.ftproj"]
+        step("ftstudio new (custom blocks template)", [str(EXE), *custom], "Created")
+        step("ftstudio validate (its shipped blocks file)", [str(EXE), "validate", "c.ftproj"], "")
         step(
             "window trains the starter project (1 epoch), then closed",
             [str(EXE)],
