@@ -26,6 +26,13 @@ def add_parser(sub) -> None:
         help="train even when the memory estimate is over the device's free memory",
     )
     p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.add_argument(
+        "--profile",
+        type=int,
+        metavar="N",
+        help="record N training steps with torch.profiler after a short warm-up, then stop: "
+        "writes a Chrome trace into the run folder and prints the top operators by self time",
+    )
     p.set_defaults(run=run)
 
 
@@ -35,7 +42,7 @@ def run(args) -> int:
     from ftstudio.core.errors import TrainingError
     from ftstudio.core.training import train_project
 
-    for flag in ("epochs", "batch_size"):
+    for flag in ("epochs", "batch_size", "profile"):
         value = getattr(args, flag)
         if value is not None and value < 1:
             raise TrainingError(f"--{flag.replace('_', '-')} must be at least 1, got {value}.")
@@ -50,6 +57,8 @@ def run(args) -> int:
 
         ckpt = Path(args.resume).resolve()
         run_dir = ckpt.parent.parent if ckpt.parent.name == "checkpoints" else ckpt.parent
+    if args.profile is not None:
+        return profile(args, project, overrides, printer, run_dir, is_main)
     try:
         result = train_project(
             project,
@@ -73,4 +82,29 @@ def run(args) -> int:
         print(f"{summary['status']} after {summary['epochs_completed']} epochs: {shown}")
         if summary.get("run_dir"):
             print(f"run folder: {printable(str(summary['run_dir']))}")
+    return 0
+
+
+def profile(args, project, overrides, printer, run_dir, is_main: bool) -> int:
+    """``--profile N``: a short run that records N steps; prints where the trace is and the
+    top operators."""
+    from ftstudio.core.errors import TrainingError
+    from ftstudio.core.training.profile import profile_project
+
+    if args.resume:
+        raise TrainingError("--profile starts a new run; leave out --resume.")
+    try:
+        result = profile_project(
+            project,
+            args.profile,
+            overrides,
+            callbacks=[printer],
+            run_dir=run_dir,
+            overwrite=args.overwrite,
+            ignore_memory_limit=args.ignore_memory_limit,
+        )
+    finally:
+        printer.close()
+    if is_main:
+        print(printable(result.describe(), keep_newlines=True))
     return 0
