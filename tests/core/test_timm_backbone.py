@@ -165,3 +165,31 @@ def test_export_builds_the_model_with_timm_and_passes_parity(tmp_path):
     assert 'timm.create_model("resnet10t", pretrained=False, num_classes=0)' in source
     assert result.parity.ok, [f.line() for f in result.parity.files]
     assert [f.file for f in result.parity.files] == ["model.py"]
+
+
+@pytest.fixture
+def cached_weights(monkeypatch):
+    """timm's pretrained weights as if cached: random ones (the tests never download)."""
+    real = timm.create_model
+    monkeypatch.setattr(timm, "create_model", lambda name, pretrained=False, **kw: real(name, **kw))
+
+
+def test_the_pretrained_cfg_prepares_images_and_is_exported(tmp_path, cached_weights):
+    from torchvision.transforms import InterpolationMode, Resize
+
+    from ftstudio.core.data.images import make_transform, preprocessing_for
+    from ftstudio.core.export import export_project
+
+    project = _project(shape=(3, 176, 176), weights="pretrained")
+    prep = preprocessing_for(project, (3, 176, 176))
+    assert prep == cfg_preprocessing(ARCH) and prep["resize"] == 201
+    resize = next(s for s in make_transform(prep, False, False, False).transforms)
+    assert isinstance(resize, Resize) and resize.interpolation == InterpolationMode.BICUBIC
+    assert resize.size == 201
+
+    result = export_project(project, tmp_path / "out")
+    assert result.parity.ok, [f.line() for f in result.parity.files]
+    model_py = (result.out_dir / "model.py").read_text(encoding="utf-8")
+    assert "'interpolation': 'bicubic'" in model_py and "'resize': 201" in model_py
+    predict_py = (result.out_dir / "predict.py").read_text(encoding="utf-8")
+    assert 'prep.get("interpolation")' in predict_py

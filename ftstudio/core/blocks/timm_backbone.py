@@ -25,6 +25,7 @@ from ftstudio.core.weights import apply_weights_file, describe_load_failure
 
 INSTALL_HINT = "install ftstudio[timm] (pip install 'ftstudio[timm]')"
 PRETRAINED = "pretrained"
+RESAMPLING = ("bilinear", "bicubic", "nearest")  # what torchvision's Resize takes by name
 
 
 class MissingTimmError(FTStudioError):
@@ -226,7 +227,7 @@ def cfg_preprocessing(name: str) -> dict[str, Any] | None:
     return {
         "input_shape": [channels, height, width],
         "resize": int(min(height, width) / crop) if cfg.crop_mode == "center" else None,
-        "interpolation": cfg.interpolation or "bilinear",
+        "interpolation": cfg.interpolation if cfg.interpolation in RESAMPLING else "bilinear",
         "mean": list(cfg.mean),
         "std": list(cfg.std),
         "source": f"timm {name}.{cfg.tag} pretrained_cfg" if cfg.tag else f"timm {name}",

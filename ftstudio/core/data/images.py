@@ -132,15 +132,24 @@ def make_transform(prep: dict[str, Any], train: bool, flip: bool, random_crop: b
     from torchvision import transforms as T
 
     channels, height, width = prep["input_shape"]
+    # the weights' own resampling (timm's pretrained_cfg says bicubic for most); else bilinear
+    mode = T.InterpolationMode(prep.get("interpolation") or "bilinear")
     steps: list[Any] = []
     if train and random_crop:
-        steps.append(T.RandomResizedCrop((height, width), scale=(0.6, 1.0), antialias=True))
+        steps.append(
+            T.RandomResizedCrop(
+                (height, width), scale=(0.6, 1.0), interpolation=mode, antialias=True
+            )
+        )
     elif prep.get("resize"):
         # torchvision's own eval transform: shorter side to ``resize``, then a centre crop
         # (squashing to (height, width) would distort every non-square image)
-        steps += [T.Resize(prep["resize"], antialias=True), T.CenterCrop((height, width))]
+        steps += [
+            T.Resize(prep["resize"], interpolation=mode, antialias=True),
+            T.CenterCrop((height, width)),
+        ]
     else:
-        steps.append(T.Resize((height, width), antialias=True))
+        steps.append(T.Resize((height, width), interpolation=mode, antialias=True))
     if train and flip:
         steps.append(T.RandomHorizontalFlip())
     steps += [T.ToTensor(), T.Normalize(prep["mean"], prep["std"])]

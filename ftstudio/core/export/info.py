@@ -55,13 +55,16 @@ def preprocessing_for(project: Project, input_shape: tuple[int, ...]) -> dict[st
     except FTStudioError:
         return None
     same = list(prep["input_shape"]) == list(input_shape)
-    return {
+    out = {
         "resize": prep.get("resize") if same else None,
         "size": list(input_shape[1:]),
         "mean": [float(v) for v in prep["mean"]],
         "std": [float(v) for v in prep["std"]],
         "source": str(prep.get("source", "")),
     }
+    if prep.get("interpolation"):  # the weights' own resampling (timm's pretrained_cfg)
+        out["interpolation"] = str(prep["interpolation"])
+    return out
 
 
 def standardizer_for(

@@ -74,8 +74,9 @@ def _constants(info: ModelInfo) -> str:
         f"CLASS_NAMES = {names}\n"
         f"PREPROCESSING = {prep}\n"
         '"""How images were prepared in FT Studio: the shorter side resized to resize and a\n'
-        "centre crop to size (or, without resize, a resize to size), scaled to [0, 1] and\n"
-        'normalised with mean/std. None: samples are fed as they are."""\n'
+        "centre crop to size (or, without resize, a resize to size), resampled with\n"
+        "interpolation (bilinear when absent), scaled to [0, 1] and normalised with mean/std.\n"
+        'None: samples are fed as they are."""\n'
         f"FROZEN = {_list(info.frozen)}\n"
         '"""Parameter-name prefixes that were frozen in FT Studio (train.py keeps them frozen)."""\n'
         f"STANDARDIZE = {pprint.pformat(info.standardize, width=92, sort_dicts=False)}\n"

@@ -103,11 +103,12 @@ def read_image(path: Path) -> torch.Tensor:
 
     channels, height, width = INPUT_SHAPE
     prep = PREPROCESSING or {}
+    mode = T.InterpolationMode(prep.get("interpolation") or "bilinear")
     steps = []
     if prep.get("resize"):  # shorter side, then a centre crop (as FT Studio trained)
-        steps += [T.Resize(prep["resize"], antialias=True), T.CenterCrop((height, width))]
+        steps += [T.Resize(prep["resize"], interpolation=mode, antialias=True), T.CenterCrop((height, width))]
     else:
-        steps.append(T.Resize((height, width), antialias=True))
+        steps.append(T.Resize((height, width), interpolation=mode, antialias=True))
     steps.append(T.ToTensor())
     if prep.get("mean"):
         steps.append(T.Normalize(prep["mean"], prep["std"]))

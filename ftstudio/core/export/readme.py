@@ -42,7 +42,7 @@ def readme_text(
         )
         note += (
             f"\nImages are prepared as in FT Studio ({one_line(prep.get('source') or '')}): "
-            f"{steps}, scaled to [0, 1], normalised with mean "
+            f"{steps}{_resampling(prep)}, scaled to [0, 1], normalised with mean "
             f"{[round(v, 4) for v in prep['mean']]} and std {[round(v, 4) for v in prep['std']]} "
             "(`PREPROCESSING` in `model.py`; `predict.py` applies it).\n"
         )
@@ -55,7 +55,7 @@ def readme_text(
     return f"""# {one_line(name)}: exported from FT Studio
 
 Plain PyTorch that runs without FT Studio: needs `torch`, `safetensors` (and `torchvision` for
-torchvision backbones or image inputs, `numpy` for .npy/.npz files).
+torchvision backbones or image inputs, `timm` for timm backbones, `numpy` for .npy/.npz files).
 
 Input: one sample of shape `{list(info.input_shape)}` (batched as `(B, ...)`); task:
 `{info.task}`; output per sample: `{list(info.output_shape)}`. Weights: {one_line(weights_from)}.
@@ -84,3 +84,9 @@ from model import load_model, INPUT_SHAPE
 model = load_model("model.safetensors", device="cpu")  # eval mode
 ```
 """
+
+
+def _resampling(prep: dict) -> str:
+    """`` (bicubic resampling)`` where the weights ask for other than torchvision's bilinear."""
+    mode = prep.get("interpolation")
+    return f" ({mode} resampling)" if mode and mode != "bilinear" else ""

@@ -80,13 +80,15 @@ def _labels(task: str) -> str:
 def _image_steps(prep: dict[str, Any], config: DataConfig) -> str:
     _, height, width = prep["input_shape"]
     size = f"({height}, {width})"
+    mode = prep.get("interpolation") or "bilinear"  # timm's pretrained_cfg: often bicubic
+    interp = "" if mode == "bilinear" else f'interpolation=T.InterpolationMode("{mode}"), '
     if prep.get("resize"):
-        plain = f"[T.Resize({prep['resize']}, antialias=True), T.CenterCrop({size})]"
+        plain = f"[T.Resize({prep['resize']}, {interp}antialias=True), T.CenterCrop({size})]"
     else:
-        plain = f"[T.Resize({size}, antialias=True)]"
+        plain = f"[T.Resize({size}, {interp}antialias=True)]"
     flip = ", T.RandomHorizontalFlip()" if config.flip else ""
     if config.random_crop:
-        crop = f"T.RandomResizedCrop({size}, scale=(0.6, 1.0), antialias=True)"
+        crop = f"T.RandomResizedCrop({size}, scale=(0.6, 1.0), {interp}antialias=True)"
         out = f"    if train:\n        steps = [{crop}{flip}]\n    else:\n        steps = {plain}\n"
     elif config.flip:
         out = (
