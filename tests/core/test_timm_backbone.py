@@ -14,7 +14,7 @@ from safetensors.torch import save_file
 
 timm = pytest.importorskip("timm")
 
-from ftstudio.core.blocks import get  # noqa: E402
+from ftstudio.core.blocks import get, timm_backbone  # noqa: E402
 from ftstudio.core.blocks.timm_backbone import cfg_preprocessing  # noqa: E402
 from ftstudio.core.builder import build_model, freeze_units, parameter_groups  # noqa: E402
 from ftstudio.core.errors import WeightsUnavailableError  # noqa: E402
@@ -126,7 +126,21 @@ def _prepared(project, prepare):
     return prepare(project)
 
 
-def test_offline_pretrained_weights_name_the_cache_and_remedies(monkeypatch):
+class _Connection:
+    def close(self) -> None:
+        pass
+
+
+def _hub_reachable(monkeypatch, reachable: bool) -> None:
+    def connect(address, timeout):
+        if not reachable:
+            raise OSError(-2, "Name or service not known")
+        return _Connection()
+
+    monkeypatch.setattr(timm_backbone.socket, "create_connection", connect)
+
+
+def test_a_failed_download_names_the_cache_and_remedies(monkeypatch):
     def offline(name, pretrained=False, **kwargs):
         if pretrained:
             raise OSError("no network")
@@ -134,12 +148,26 @@ def test_offline_pretrained_weights_name_the_cache_and_remedies(monkeypatch):
 
     real = timm.create_model
     monkeypatch.setattr(timm, "create_model", offline)
+    _hub_reachable(monkeypatch, True)
     params = get("timm_backbone").resolve({"architecture": ARCH, "weights": "pretrained"})
     with pytest.raises(WeightsUnavailableError) as caught:
         get("timm_backbone").make(params, SHAPE)
     message = str(caught.value)
     assert "models--timm--resnet10t" in message and "no network" in message
     assert "huggingface-cli download timm/resnet10t" in message and "'none'" in message
+
+
+def test_offline_the_block_fails_at_once_without_asking_the_hub(monkeypatch):
+    asked = []
+    monkeypatch.setattr(timm, "create_model", lambda *a, **kw: asked.append(kw))
+    _hub_reachable(monkeypatch, False)
+    params = get("timm_backbone").resolve({"architecture": ARCH, "weights": "pretrained"})
+    with pytest.raises(WeightsUnavailableError) as caught:
+        get("timm_backbone").make(params, SHAPE)
+    message = str(caught.value)
+    assert "huggingface.co cannot be reached (Name or service not known)" in message
+    assert "models--timm--resnet10t" in message and "weights to 'file'" in message
+    assert asked == []
 
 
 def test_preprocessing_is_the_pretrained_cfg():
@@ -172,6 +200,7 @@ def cached_weights(monkeypatch):
     """timm's pretrained weights as if cached: random ones (the tests never download)."""
     real = timm.create_model
     monkeypatch.setattr(timm, "create_model", lambda name, pretrained=False, **kw: real(name, **kw))
+    _hub_reachable(monkeypatch, True)
 
 
 def test_the_pretrained_cfg_prepares_images_and_is_exported(tmp_path, cached_weights):

@@ -9,10 +9,12 @@ hint, and a project that uses it gets a validation issue saying so.
 from __future__ import annotations
 
 import importlib.util
+import socket
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from torch import nn
 
@@ -25,6 +27,7 @@ from ftstudio.core.weights import apply_weights_file, describe_load_failure
 
 INSTALL_HINT = "install ftstudio[timm] (pip install 'ftstudio[timm]')"
 PRETRAINED = "pretrained"
+HUB_PROBE_TIMEOUT_S = 5.0
 RESAMPLING = ("bilinear", "bicubic", "nearest")  # what torchvision's Resize takes by name
 
 
@@ -148,6 +151,8 @@ def _warnings(params: dict[str, Any]) -> list[str]:
 def _create(params: dict[str, Any], in_shape: Shape, pretrained: bool) -> nn.Module:
     timm = _timm()
     name = params["architecture"]
+    if pretrained:
+        _require_hub(name)
     try:
         return timm.create_model(name, pretrained=pretrained, **_kwargs(in_shape))
     except FTStudioError:
@@ -161,6 +166,28 @@ def _create(params: dict[str, Any], in_shape: Shape, pretrained: bool) -> nn.Mod
             f"Pretrained weights for {name} ({repo}) {where} could not be loaded: "
             f"{describe_load_failure(exc)}. " + _remedies(repo)
         ) from exc
+
+
+def _require_hub(name: str) -> None:
+    """Uncached weights need the hub: offline, say so at once (the hub client would retry
+    for most of a minute before giving up)."""
+    repo, cached = weights_source(name)
+    if cached is not None or "/" not in repo:
+        return
+    from huggingface_hub import constants
+
+    host = urlparse(constants.ENDPOINT).hostname or "huggingface.co"
+    why = "HF_HUB_OFFLINE is set" if constants.HF_HUB_OFFLINE else ""
+    if not why:
+        try:
+            socket.create_connection((host, 443), timeout=HUB_PROBE_TIMEOUT_S).close()
+        except OSError as exc:
+            why = f"{host} cannot be reached ({exc.strerror or exc})"
+    if why:
+        raise WeightsUnavailableError(
+            f"Pretrained weights for {name} ({repo}) are not in the cache "
+            f"({cache_folder(repo)}) and {why}. " + _remedies(repo)
+        )
 
 
 def _kwargs(in_shape: Shape) -> dict[str, Any]:
