@@ -20,6 +20,7 @@ from ftstudio.gui.qt_first_paint import QtAfterFirstPaint
 from ftstudio.gui.qt_first_run_hint import QtFirstRunHint, hint_text, with_hint
 from ftstudio.gui.qt_icons import app_icon
 from ftstudio.gui.qt_palette import QtPalette
+from ftstudio.gui.qt_profile import attach_profiler
 from ftstudio.gui.qt_project_files import QtProjectFiles, starter_project
 from ftstudio.gui.qt_project_settings import QtProjectSettings
 from ftstudio.gui.qt_properties import QtProperties
@@ -68,6 +69,7 @@ class QtMainWindow(QMainWindow):
         self._add_dock_toggles()
         self._add_training_actions()
         self.runs = attach_runs(self)  # the Runs dock: run history, overlay, resume
+        self.profiler = attach_profiler(self)  # Training > Profile
         self.doc.connect(self._on_event)
         self.undo.cleanChanged.connect(self._clean_changed)
         self.validator.reportReady.connect(self._show_report)
@@ -278,6 +280,7 @@ class QtMainWindow(QMainWindow):
         """Stop a training run (joining its thread), wait for an export, stop the validation
         thread and timers, and drop the recovery file."""
         self.training.shutdown()
+        self.profiler.shutdown()
         self.exporter.shutdown()
         self.evaluation.shutdown()
         self.validator.shutdown()
