@@ -204,12 +204,18 @@ def cached_weights(monkeypatch):
 
 
 def test_the_pretrained_cfg_prepares_images_and_is_exported(tmp_path, cached_weights):
+    from PIL import Image
     from torchvision.transforms import InterpolationMode, Resize
 
     from ftstudio.core.data.images import make_transform, preprocessing_for
     from ftstudio.core.export import export_project
 
     project = _project(shape=(3, 176, 176), weights="pretrained")
+    for index, label in enumerate(("a", "b")):
+        (tmp_path / "images" / label).mkdir(parents=True)
+        pixels = torch.full((40, 50, 3), 60 * index + 30, dtype=torch.uint8).numpy()
+        Image.fromarray(pixels).save(tmp_path / "images" / label / "0.png")
+    project.data = {"source": "image-folder", "path": str(tmp_path / "images")}
     prep = preprocessing_for(project, (3, 176, 176))
     assert prep == cfg_preprocessing(ARCH) and prep["resize"] == 201
     resize = next(s for s in make_transform(prep, False, False, False).transforms)
@@ -222,3 +228,5 @@ def test_the_pretrained_cfg_prepares_images_and_is_exported(tmp_path, cached_wei
     assert "'interpolation': 'bicubic'" in model_py and "'resize': 201" in model_py
     predict_py = (result.out_dir / "predict.py").read_text(encoding="utf-8")
     assert 'prep.get("interpolation")' in predict_py
+    train_py = (result.out_dir / "train.py").read_text(encoding="utf-8")
+    assert 'T.Resize(201, interpolation=T.InterpolationMode("bicubic")' in train_py
