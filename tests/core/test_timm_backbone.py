@@ -115,15 +115,37 @@ def test_frozen_stages_stay_bit_identical_after_a_step():
     assert not torch.equal(before[trained], after[trained])  # the free stage trains
 
 
-def _prepared(project, prepare):
+def _prepared(project, prepare, shape=SHAPE):
     import tempfile
 
     folder = tempfile.mkdtemp()
     data = f"{folder}/data.pt"
-    torch.save({"X": torch.randn(10, *SHAPE), "y": torch.arange(10) % CLASSES}, data)
+    torch.save({"X": torch.randn(10, *shape), "y": torch.arange(10) % CLASSES}, data)
     project.data = {"source": "tensor-file", "path": data, "val_fraction": 0.2}
     project.training.update(epochs=1, batch_size=10, lr=0.1, device="cpu", seed=0)
     return prepare(project)
+
+
+def test_a_vits_frozen_stem_keeps_its_tokens_and_embeddings():
+    """A ViT's stem holds bare parameters (class token, position embedding): frozen too."""
+    from ftstudio.core.training import fit
+    from ftstudio.core.training.run import prepare
+
+    torch.manual_seed(0)
+    shape = (3, 160, 160)
+    project = _project(shape=shape, architecture="test_vit")
+    spec = project.blocks[0]
+    spec.frozen_stages = ["stem", "stage1"]
+    config, data, model = _prepared(project, prepare, shape)
+    before = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    fit(model, data, config, param_groups=parameter_groups(model, project, config.lr))
+    after = model.state_dict()
+    prefix = f"{spec.id}.model."
+    frozen = [prefix + n for n in ("cls_token", "pos_embed", "patch_embed.proj.weight")]
+    frozen += [k for k in before if k.startswith(prefix + "blocks.0.")]
+    assert all(torch.equal(before[k], after[k]) for k in frozen)
+    free = prefix + "blocks.5.mlp.fc2.weight"
+    assert not torch.equal(before[free], after[free])
 
 
 class _Connection:
