@@ -24,7 +24,7 @@ from ftstudio.core.training import Callback, TrainControl, train_project
 from ftstudio.gui.qt_background import end_worker_thread
 
 log = logging.getLogger(__name__)
-SEND_INTERVAL_S = 0.1  # at most 10 progress signals a second, each with the points since
+SEND_INTERVAL_S = 0.25  # at most 4 progress signals a second, each with the points since
 
 
 class QtSignalCallback(Callback):
