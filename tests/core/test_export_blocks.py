@@ -56,6 +56,13 @@ def _projects(tmp_path, torchscript_file):
         ("global_avg_pool", {}),
         ("linear_classifier", {"classes": 3}),
     ]
+    tokens = _project(
+        "tokens",
+        (100, 128),
+        TaskSpec(kind="token_classification", num_classes=10),
+        [("linear_projection", {"features": 8}), ("token_classifier", {"classes": 10})],
+    )
+    tokens.data = {"source": "synthetic-sequence", "samples": 20}
     optional = {"timm": _project("timm", (3, 32, 32), cls3, timm)} if HAVE_TIMM else {}
     return optional | {
         "attention": _project(
@@ -97,12 +104,7 @@ def _projects(tmp_path, torchscript_file):
             ],
         ),
         "regression": earlier,
-        "tokens": _project(
-            "tokens",
-            (5, 12),
-            TaskSpec(kind="token_classification", num_classes=4),
-            [("linear_projection", {"features": 8}), ("token_classifier", {"classes": 4})],
-        ),
+        "tokens": tokens,
         "stack": _project(
             "stack",
             (12,),

@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from ftstudio.core.blocks.codegen import literal
 from ftstudio.core.data import builtin, images, scaling
 from ftstudio.core.data.config import DataConfig, parse_classes, parse_data_config
@@ -59,6 +61,8 @@ def _fit_images(shape: tuple[int, ...] | None) -> str:
         return ""
     if len(shape) == 1:
         return "    x = x.flatten(1)\n"
+    if len(shape) != 3:  # the app refuses to train this project, and says so
+        builtin.fit_images(torch.zeros(1, 1, 8, 8), shape, "The digits source")
     channels, height, width = shape
     out = ""
     if (height, width) != (8, 8):
