@@ -73,11 +73,14 @@ def analyze_block(block_type: BlockType, params: dict[str, Any], in_shape: Shape
     # A block may run user code (a TorchScript file, a custom block's class) that can loop
     # forever where Ctrl-C cannot reach: analyse it with a time limit.
     try:
-        result = time_limit.run_with_time_limit(
-            lambda: _analyze(block_type, params, in_shape),
-            time_limit.user_code_time_limit(),
-            "Its module",
-        )
+        if block_type.time_limited:
+            result = time_limit.run_with_time_limit(
+                lambda: _analyze(block_type, params, in_shape),
+                time_limit.user_code_time_limit(),
+                "Its module",
+            )
+        else:  # no user code: a slow first import (transformers) is not a loop
+            result = _analyze(block_type, params, in_shape)
     except time_limit.TimeLimitError as exc:
         result = exc
     with _CACHE_LOCK:

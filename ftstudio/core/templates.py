@@ -23,6 +23,12 @@ def list_templates() -> list[str]:
     return sorted(p.stem for p in TEMPLATES.glob("*.ftproj"))
 
 
+def offline_templates() -> list[str]:
+    """The templates that need nothing beyond FT Studio (the text ones need an encoder
+    folder or a cached Hugging Face model, see docs/text.md)."""
+    return [name for name in list_templates() if not name.startswith("text-")]
+
+
 def load_template(name: str) -> Project:
     """A fresh, unsaved copy of template ``name``."""
     from ftstudio.core import project as project_io

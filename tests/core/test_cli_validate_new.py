@@ -9,7 +9,7 @@ import pytest
 from ftstudio.cli import main
 from ftstudio.core import project as project_io
 from ftstudio.core.project import InputSpec, Project, TaskSpec, make_block
-from ftstudio.core.templates import list_templates
+from ftstudio.core.templates import list_templates, offline_templates
 
 
 def save_stack(path, shape, *names, num_classes=10) -> Project:
@@ -95,7 +95,7 @@ def test_validate_refuses_zero_batch_size(tmp_path, capsys):
     assert "--batch-size" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("template", list_templates())
+@pytest.mark.parametrize("template", offline_templates())
 def test_new_from_each_template_then_validates(tmp_path, capsys, template):
     path = tmp_path / f"{template}.ftproj"
     assert main(["new", "--template", template, str(path)]) == 0

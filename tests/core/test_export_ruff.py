@@ -13,7 +13,7 @@ import pytest
 
 import ftstudio
 from ftstudio.core.export import export_project
-from ftstudio.core.templates import list_templates, load_template
+from ftstudio.core.templates import load_template, offline_templates
 
 CONFIG = Path(ftstudio.__file__).resolve().parent.parent / "pyproject.toml"
 
@@ -26,7 +26,7 @@ def ruff_command() -> list[str]:
     pytest.skip("ruff is not installed (pip install -e '.[test]' installs it)")
 
 
-@pytest.mark.parametrize("name", list_templates())
+@pytest.mark.parametrize("name", offline_templates())
 def test_every_exported_python_file_passes_ruff_check(tmp_path, name):
     ruff = ruff_command()
     project = load_template(name)

@@ -14,7 +14,7 @@ from PIL import Image
 
 from ftstudio.core.export import export_project, info
 from ftstudio.core.export.folder import MANIFEST
-from ftstudio.core.templates import list_templates, load_template
+from ftstudio.core.templates import load_template, offline_templates
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
@@ -41,7 +41,7 @@ def exports(tmp_path_factory):
         "image-resnet18": torch.randn(2, 3, 224, 224, generator=gen),
     }
     out = {}
-    for name in list_templates():
+    for name in offline_templates():
         project = _template(name)
         result = export_project(project, root / name, formats=FORMATS)
         out[name] = {"project": project, "result": result, "x": inputs.get(name)}
@@ -70,7 +70,7 @@ def test_exported_template_matches_the_app(exports, name):
         assert spec.label in source  # a comment per block with its display name
 
 
-@pytest.mark.parametrize("name", list_templates())
+@pytest.mark.parametrize("name", offline_templates())
 def test_every_template_passes_its_parity_check(exports, name):
     result = exports[name]["result"]
     assert result.skipped == {} and result.failure_message() is None

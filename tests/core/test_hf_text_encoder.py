@@ -166,3 +166,30 @@ def test_a_training_step_leaves_the_frozen_encoder_bit_identical(encoder, frozen
     if not spec.frozen:
         last = freeze_units(enc)["layer.1"][0]
         assert all(p.grad is not None for p in last.parameters() if p.requires_grad)
+
+
+def test_a_slow_first_import_is_not_taken_for_a_loop(encoder, monkeypatch):
+    """Importing transformers can take longer than the time limit that validation gives user
+    code (seen in the window on a loaded machine): the block runs library code only."""
+    import time
+
+    from ftstudio.core import time_limit
+
+    monkeypatch.setenv("FTSTUDIO_USER_CODE_TIME_LIMIT_S", "0.05")
+    real = layers_module().HFTextEncoder.__init__
+
+    def slow(self, folder):
+        time.sleep(0.2)  # stands for the first import of transformers' BERT
+        real(self, folder)
+
+    monkeypatch.setattr(layers_module().HFTextEncoder, "__init__", slow)
+    project = _project(encoder, "token_classifier")
+    project.input.shape = (T + 1,)  # not cached by an earlier test
+    assert time_limit.user_code_time_limit() == 0.05
+    assert validate(project).issue is None
+
+
+def layers_module():
+    from ftstudio.core.blocks import layers
+
+    return layers

@@ -45,9 +45,11 @@ def require_extra() -> None:
 
 def hub_cache() -> str:
     """The Hugging Face hub cache folder (``HF_HUB_CACHE``/``HF_HOME`` respected)."""
+    import os
+
     from huggingface_hub import constants
 
-    return str(constants.HF_HUB_CACHE)
+    return os.environ.get("HF_HUB_CACHE") or str(constants.HF_HUB_CACHE)
 
 
 def encoder_folder(params: dict[str, Any]) -> Path:
@@ -73,7 +75,7 @@ def encoder_folder(params: dict[str, Any]) -> Path:
     from huggingface_hub import snapshot_download
 
     try:
-        return Path(snapshot_download(name, local_files_only=True))
+        return Path(snapshot_download(name, local_files_only=True, cache_dir=hub_cache()))
     except Exception:  # noqa: BLE001 - not cached, or not a valid repository name
         raise WeightsUnavailableError(
             f"'{name}' is not in the local Hugging Face cache ({hub_cache()}); FT Studio never "
@@ -183,5 +185,6 @@ BLOCK = register(
         accepts=("tokens",),
         build=_build,
         code=_code,
+        time_limited=False,  # library code only; importing transformers can take long
     )
 )

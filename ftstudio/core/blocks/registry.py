@@ -101,6 +101,7 @@ class BlockType:
     origin: str = ""
     version: str = ""  # a custom type's file content (SHA-256): a reload invalidates caches
     locate: Callable[[BaseException], str] | None = None
+    time_limited: bool = True  # False: no user code runs (its analysis may take long imports)
 
     def __post_init__(self) -> None:
         recipe = self.recipe

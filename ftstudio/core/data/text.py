@@ -65,6 +65,13 @@ def class_names(labels: list[str]) -> list[str]:
     return (["O"] if "O" in distinct else []) + numbers + rest
 
 
+def label_names(config: DataConfig, path: str) -> list[str]:
+    """The class names a text source's labels give (no tokenizer needed)."""
+    if config.source == "text-csv":
+        return class_names(read_text_csv(config, path)[1])
+    return class_names([t for tags in read_token_file(config, path)[1] for t in tags])
+
+
 def _label_index(config: DataConfig, names: list[str], given: list[str] | None, where: str):
     known = given or names
     index = {n: i for i, n in enumerate(known)}

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ftstudio.core.blocks import custom, layers
-from ftstudio.core.export import folder, info, tensors
+from ftstudio.core.blocks.registry import input_shape
+from ftstudio.core.export import folder, info, tensors, text_export
 from ftstudio.core.export import formats as extra
 from ftstudio.core.export.errors import ExportError, NotExportableError
 from ftstudio.core.export.model_source import (
@@ -162,7 +163,8 @@ def export_project(
         tensors.load_trained(model, checkpoint)
     model.eval()
     report = validate(project)
-    shape = tuple(report.input_shape or ())
+    shape = input_shape(report.input_shape, project.input.dtype) or ()  # token ids: TokenShape
+    text = text_export.is_text(project)
     result = ExportResult(out_dir=out)
     result.weights_from = (
         f"trained, from {checkpoint}"
@@ -208,6 +210,11 @@ def export_project(
         written[name] = hashlib.sha256(data).hexdigest()
         result.files.append(path)
 
+    for fmt in ("torchscript", "onnx"):
+        if text and fmt in formats:
+            title = {"torchscript": "TorchScript", "onnx": "ONNX"}[fmt]
+            result.skipped[fmt] = text_export.UNSUPPORTED_FORMATS.format(fmt=title)
+    formats = [f for f in formats if not (text and f in ("torchscript", "onnx"))]
     if torchscript or "torchscript" in formats:
         try:
             ts = extra.torchscript_bytes(model, shape)
@@ -230,7 +237,11 @@ def export_project(
         project.name, model_info.class_names, shape, model_info.preprocessing
     )
     write("model.safetensors", tensors.safetensors_bytes(model, metadata))
-    write("predict.py", PREDICT_PY)
+    if text:
+        (out / text_export.FOLDER).mkdir(exist_ok=True)
+        for name, data in text_export.encoder_files(project).items():
+            write(name, data)
+    write("predict.py", text_export.PREDICT_TEXT_PY if text else PREDICT_PY)
     write("train.py", train_script(project, model_info, model))
     if "onnx" in formats:
         reason = extra.write_onnx(model, shape, out / "model.onnx")

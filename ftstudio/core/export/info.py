@@ -32,6 +32,10 @@ def class_names_for(project: Project) -> list[str] | None:
             names = builtin.sequence_class_names(config.labels)
         elif config.source == "image-folder" and config.path:
             names = images.scan_folder(config, project.resolve_path(config.path))[1]
+        elif config.source in ("text-csv", "token-jsonl") and config.path:
+            from ftstudio.core.data.text import label_names
+
+            names = label_names(config, project.resolve_path(config.path))
     except FTStudioError:  # data not available here: the export does not need it
         return None
     return names if names is not None and len(names) == project.task.num_classes else None

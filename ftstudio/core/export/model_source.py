@@ -216,10 +216,13 @@ def model_source(
         entries.append(f"                {comment}\n                ({literal(block_id)}, {expr}),")
     source = "\n".join(entries)
     needs = {"OrderedDict"} | {n for n in ("torchvision", "timm", "layers") if f"{n}." in source}
+    # token ids: the first block's padding mask reaches attention and pooling blocks
+    sequential = "layers.MaskedSequential" if project.input.dtype == "int64" else "nn.Sequential"
+    needs |= {"layers"} if project.input.dtype == "int64" else set()
     body = (
-        "\n\ndef build_model() -> nn.Sequential:\n"
+        f"\n\ndef build_model() -> {sequential}:\n"
         '    """The model\'s structure with fresh weights; submodules are named by block id."""\n'
-        "    return nn.Sequential(\n"
+        f"    return {sequential}(\n"
         "        OrderedDict(\n"
         "            [\n"
         f"{source}\n"

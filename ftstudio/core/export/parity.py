@@ -24,6 +24,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from ftstudio.core.blocks.registry import TokenShape
+
 CHECKED_FILES = ("model.py", "model.ts", "model.onnx")
 TOLERANCES = {"model.py": 0.0, "model.ts": 1e-5, "model.onnx": 1e-4}
 TORCHSCRIPT_TOLERANCE = 1e-5  # model.py when it loads model.ts (the TorchScript fallback)
@@ -109,8 +111,19 @@ class ParityReport:
 def parity_inputs(
     input_shape: tuple[int, ...], batch_sizes: tuple[int, ...] = BATCH_SIZES
 ) -> list[torch.Tensor]:
-    """Seeded float32 batches ``(n, *input_shape)``, the same on every call."""
+    """Seeded float32 batches ``(n, *input_shape)``, the same on every call; token ids for a
+    :class:`TokenShape` (ids 1-29, every row after the first padded with 0s from a random
+    position, so the padding mask is exercised)."""
     gen = torch.Generator().manual_seed(SEED)
+    if isinstance(input_shape, TokenShape):
+        batches = []
+        for n in batch_sizes:
+            ids = torch.randint(1, 30, (n, *input_shape), generator=gen)
+            ends = torch.randint(2, input_shape[0] + 1, (n,), generator=gen)
+            ends[0] = input_shape[0]
+            ids[torch.arange(input_shape[0]) >= ends[:, None]] = 0
+            batches.append(ids)
+        return batches
     return [torch.randn((n, *input_shape), generator=gen) for n in batch_sizes]
 
 
@@ -161,7 +174,7 @@ def check_export(
     out = Path(out_dir)
     if files is None:
         files = [name for name in CHECKED_FILES if (out / name).is_file()]
-    batches = parity_inputs(tuple(input_shape), batch_sizes)
+    batches = parity_inputs(input_shape, batch_sizes)
     model.eval()
     with torch.no_grad():
         expected = [model(x).detach().cpu() for x in batches]

@@ -15,6 +15,8 @@ import torch
 from ftstudio.core.blocks.codegen import literal
 from ftstudio.core.data import builtin, images, scaling
 from ftstudio.core.data.config import DataConfig, parse_classes, parse_data_config
+from ftstudio.core.data.text import TEXT_SOURCES
+from ftstudio.core.export import text_export
 from ftstudio.core.export.train_sources import (
     CSV_CLASSES,
     CSV_TARGETS,
@@ -145,6 +147,8 @@ class DataCode:
             "csv": "a CSV file",
             "tensor-file": "a tensor file (X, y)",
             "image-folder": "an image folder",
+            "text-csv": "a text CSV file (text and label columns)",
+            "token-jsonl": "a token-jsonl or CoNLL file (a label per word)",
         }
         return f"{kinds[c.source]}, --data (default: the project's)"
 
@@ -162,6 +166,8 @@ class DataCode:
             if self.val_config is not None:
                 out.append(f"VAL_SAMPLES = {self.val_config.samples}")
                 out.append(f"VAL_SEED = {self.val_config.seed}")
+        if c.source in TEXT_SOURCES:
+            out += text_export.text_settings(c)
         if c.source == "csv":
             out.append(f"LABEL_COLUMN = {literal(c.label_column)}")
             if c.feature_columns:
@@ -192,6 +198,8 @@ class DataCode:
             code = _fill(template, FEATURES=features, LABEL="LABEL_COLUMN")
         elif c.source == "tensor-file":
             code = _fill(TENSORS, LABELS=_labels(self.task))
+        elif c.source in TEXT_SOURCES:
+            code = text_export.TEXT_READER
         else:
             shape = self.shape if self.shape and len(self.shape) == 3 else (3, 224, 224)
             prep = images.preprocessing_for(self.project, shape)
@@ -215,6 +223,8 @@ class DataCode:
                 else ("synthetic_sequence(SAMPLES, DATA_SEED)")
             )
         path = "args.val_data" if val else "args.data"
+        if source in TEXT_SOURCES:
+            return f"read_text({path})"
         return f"read_tensors({path})" if source == "tensor-file" else f"read_csv({path})"
 
     def make_datasets(self) -> str:
@@ -229,7 +239,8 @@ class DataCode:
         )
         if self.config.source == "image-folder":
             return head + self._image_datasets()
-        csv_names = self.config.source == "csv" and self.task != "regression"
+        text = self.config.source in TEXT_SOURCES
+        csv_names = (self.config.source == "csv" or text) and self.task != "regression"
         body = (
             f"    x, y, names = {self._read()}\n" if csv_names else f"    x, y = {self._read()}\n"
         )
@@ -240,7 +251,8 @@ class DataCode:
                 "    (x, y), (vx, vy) = (x[train], y[train]), (x[val], y[val])\n"
             )
         elif csv_names:
-            body += "    vx, vy, _ = read_csv(args.val_data, names or None)\n"
+            reader = "read_text" if text else "read_csv"
+            body += f"    vx, vy, _ = {reader}(args.val_data, names or None)\n"
         else:
             body += f"    vx, vy = {self._read(val=True)}\n"
         if std:

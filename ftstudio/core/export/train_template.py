@@ -123,6 +123,11 @@ def _loss(task: str, smoothing: bool) -> str:
         note = "  # (B, T, C) -> (B, C, T)" if task == "token_classification" else ""
         body = f"    return F.cross_entropy({logits}, y{arg}){note}\n"
         stats = "    return (out.detach().argmax(-1) == y).sum(), y.numel()\n"
+        if task == "token_classification":  # label -100: padding, later sub-tokens (text)
+            stats = (
+                "    keep = y >= 0  # -100: ignored positions (padding, later sub-tokens)\n"
+                "    return ((out.detach().argmax(-1) == y) & keep).sum(), int(keep.sum())\n"
+            )
     what = "absolute error" if task == "regression" else "correct predictions"
     return (
         f"\n\ndef loss_fn({sig}) -> torch.Tensor:\n{body}"
