@@ -98,6 +98,13 @@ def test_a_folder_without_safetensors_is_refused(encoder, tmp_path):
     assert validate(project).issue is None
 
 
+def test_a_file_of_the_folder_stands_for_the_folder(encoder):
+    """The window's Browse button picks files: picking config.json chooses its folder."""
+    project = _project(encoder / "config.json", "token_classifier")
+    assert validate(project).issue is None
+    assert hf_text.encoder_folder({"folder": str(encoder / "config.json")}) == encoder
+
+
 def test_the_pretrained_weights_are_the_folders(encoder):
     model = build_model(_project(encoder, "token_classifier"))
     saved = transformers.AutoModel.from_pretrained(str(encoder)).state_dict()

@@ -59,6 +59,8 @@ def encoder_folder(params: dict[str, Any]) -> Path:
     folder = params.get("folder") or ""
     if folder:
         path = Path(folder)
+        if path.is_file():  # a file of the folder (Browse picks files): its config.json, say
+            path = path.parent
         if not (path / "config.json").is_file():
             state = "has no config.json" if path.is_dir() else "is not a folder"
             raise WeightsUnavailableError(
@@ -166,7 +168,8 @@ BLOCK = register(
                 "folder",
                 "path",
                 "",
-                "a save_pretrained folder (config.json, model.safetensors, tokenizer files)",
+                "a save_pretrained folder (config.json, model.safetensors, tokenizer files); "
+                "a file in it (its config.json) stands for the folder",
             ),
             Param(
                 "hub_name",
