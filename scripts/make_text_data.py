@@ -6,7 +6,8 @@ Deterministic (seeded); run from the repository root to regenerate:
 
 ``ner_train.jsonl`` / ``ner_val.jsonl``: sentences with BIO tags (PER, LOC, ORG), one JSON
 object per line. The validation names, places and companies never occur in training, so a
-model must know what a name or a city looks like, not remember the training words.
+model must know what a name or a city looks like, not remember the training words; in
+half of the patterns the context does not give the entity's type away.
 ``reviews_train.csv`` / ``reviews_val.csv``: short film reviews labelled good or bad; the
 validation reviews use other adjectives than the training ones.
 """
@@ -51,6 +52,15 @@ PATTERNS = [
     "we spent the summer in {LOC} with {PER} .",
     "the meeting lasted two hours .",
     "nobody expected the results to be so good .",
+    # the words around {ANY} do not tell its type: only knowing the name does
+    "{ANY} is in the news again .",
+    "i read a long article about {ANY} .",
+    "everyone is talking about {ANY} .",
+    "{ANY} was mentioned twice in the report .",
+    "they wrote a story about {ANY} and {ANY} .",
+    "we argued about {ANY} all evening .",
+    "have you heard about {ANY} ?",
+    "{ANY} came up again at dinner .",
 ]
 ADJECTIVES = {
     ("train", "good"): ["great", "wonderful", "excellent", "brilliant", "lovely", "moving"],
@@ -73,6 +83,8 @@ def sentence(pattern: str, split: str, rng: random.Random) -> tuple[list[str], l
     pools = {"PER": PEOPLE, "LOC": PLACES, "ORG": COMPANIES}
     for part in pattern.split():
         kind = part.strip("{}") if part.startswith("{") else None
+        if kind == "ANY":
+            kind = rng.choice(sorted(pools))
         if kind is None:
             words.append(part)
             tags.append("O")
