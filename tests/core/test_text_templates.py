@@ -73,6 +73,8 @@ def test_a_text_template_trains_offline_and_exports_with_parity(tmp_path, encode
     assert "model.safetensors" not in names  # the weights are in the export's own file
     source = (out / "model.py").read_text()
     assert 'layers.HFTextEncoder("text_encoder")' in source and "MaskedSequential" in source
+    assert "it needs torch, transformers, tokenizers and safetensors" in source
+    assert "dtype=torch.long" in source  # its usage example feeds token ids
     manifest = json.loads((out / "ftstudio-export.json").read_text())
     assert manifest["parity"]["ok"] is True
     assert manifest["parity"]["files"]["model.py"]["max_abs_diff"] == 0.0

@@ -124,13 +124,22 @@ def _header(project: Project, needs: set[str], custom_modules: tuple[str, ...] =
             "except ImportError:  # run from this folder",
             f"    import {name}",
         ]
+    example = "    outputs = model(torch.zeros(8, *INPUT_SHAPE))\n"
+    if project.input.dtype == "int64":  # token ids: the encoder and its tokenizer
+        deps += ", transformers, tokenizers"
+        example = (
+            "    outputs = model(torch.ones(8, *INPUT_SHAPE, dtype=torch.long))  # token ids\n"
+            '    (python predict.py "some text" tokenises raw text with text_encoder/)\n'
+        )
     return (
         f'"""{doc_text(title)}: a model exported from FT Studio.\n\n'
         f"Plain PyTorch; it needs {deps} and safetensors, not FT Studio.\n\n"
         "    from model import load_model\n"
         "    model = load_model()  # weights from model.safetensors, in eval mode\n"
-        "    outputs = model(torch.zeros(8, *INPUT_SHAPE))\n"
-        '"""\n\n' + "\n".join(imports) + "\n\nHERE = Path(__file__).resolve().parent\n"
+        + example
+        + '"""\n\n'
+        + "\n".join(imports)
+        + "\n\nHERE = Path(__file__).resolve().parent\n"
     )
 
 
