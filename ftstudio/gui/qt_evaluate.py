@@ -52,6 +52,11 @@ def summary_text(result: Evaluation) -> str:
     return f"accuracy {result.accuracy:.1%} · loss {result.loss:.4g} · {where}"
 
 
+def entity_row_name(kind: str) -> str:
+    """The metrics table's name for a BIO entity score row (seqeval-style spans)."""
+    return "all entities" if kind == "overall" else f"entity {kind}"
+
+
 class QtEvaluatePanel(QWidget):
     """``message(text, ms)`` goes to the status bar; ``evaluated(result)`` after a success."""
 
@@ -233,8 +238,10 @@ class QtEvaluatePanel(QWidget):
         )
 
     def _fill_metrics(self, result: Evaluation) -> None:
-        self.metrics.setRowCount(len(result.per_class))
-        for r, (name, row) in enumerate(zip(result.classes, result.per_class, strict=True)):
+        rows = list(zip(result.classes, result.per_class, strict=True))
+        rows += [(entity_row_name(kind), row) for kind, row in result.entities.items()]
+        self.metrics.setRowCount(len(rows))
+        for r, (name, row) in enumerate(rows):
             values = [name] + [f"{row[k]:.3f}" for k in ("precision", "recall", "f1")]
             for c, text in enumerate([*values, str(row["support"])]):
                 item = QTableWidgetItem(text)

@@ -301,3 +301,26 @@ def test_a_reopened_project_offers_its_runs_checkpoints(make_window, trained):
     listed = [picker.combo.itemData(i) for i in range(picker.combo.count())]
     assert listed == [str(best), str(best.with_name("last.pt"))]
     assert window.evaluation.evaluate.evaluate_button.isEnabled()
+
+
+def test_bio_entity_scores_are_rows_of_the_metrics_table(make_window):
+    """Token tasks with BIO labels: the seqeval-style entity scores follow the per-class rows."""
+    from ftstudio.core.training import entities
+    from ftstudio.core.training.evaluation import Evaluation
+
+    true = [["B-PER", "I-PER", "O", "B-LOC"], ["B-LOC", "O"]]
+    predicted = [["B-PER", "I-PER", "O", "O"], ["B-LOC", "O"]]
+    scores = entities.entity_scores(true, predicted)
+    classes = ["O", "B-PER", "I-PER", "B-LOC"]
+    per_class = [{"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 1}] * len(classes)
+    result = Evaluation("token_classification", "validation", 2, 0.1, classes, per_class=per_class)
+    result.entities = scores
+    panel = make_window().evaluation.evaluate
+    panel._fill_metrics(result)
+    table = panel.metrics
+    rows = {table.item(r, 0).text(): r for r in range(table.rowCount())}
+    assert table.rowCount() == len(classes) + 3  # LOC, PER, overall
+    loc = rows["entity LOC"]
+    assert [table.item(loc, c).text() for c in range(1, 5)] == ["1.000", "0.500", "0.667", "2"]
+    overall = rows["all entities"]
+    assert table.item(overall, 3).text() == f"{scores['overall']['f1']:.3f}" == "0.800"
