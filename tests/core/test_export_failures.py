@@ -147,3 +147,24 @@ def test_predict_on_a_npy_file_without_numpy_names_the_package(tmp_path, digits_
     assert done.returncode != 0 and "Traceback" not in done.stderr
     [line] = done.stderr.strip().splitlines()
     assert "pip install numpy" in line and str(sample) in line
+
+
+def test_a_project_its_data_cannot_feed_exports_a_train_py_that_says_why(tmp_path):
+    """The digits source cannot feed a (6, 8) input: the app refuses to train it, so the
+    exported train.py stops with the app's message instead of failing the whole export."""
+    from ftstudio.core.project import InputSpec, Project, TaskSpec, make_block
+
+    project = Project(name="mismatch", input=InputSpec(shape=(6, 8)), task=TaskSpec(num_classes=3))
+    for type_name, params in (("mlp", {"hidden": 4}), ("flatten", {})):
+        project.blocks.append(make_block(type_name, project, **params))
+    project.blocks.append(make_block("linear_classifier", project, classes=3))
+    result = export_project(project, tmp_path / "out", check=False)
+    done = subprocess.run(
+        [sys.executable, "train.py", "--epochs", "1"],
+        cwd=result.out_dir,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
+    assert done.returncode != 0
+    assert "model's input is [6, 8]" in done.stderr and "Traceback" not in done.stderr

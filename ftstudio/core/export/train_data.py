@@ -16,6 +16,7 @@ from ftstudio.core.blocks.codegen import literal
 from ftstudio.core.data import builtin, images, scaling
 from ftstudio.core.data.config import DataConfig, parse_classes, parse_data_config
 from ftstudio.core.data.text import TEXT_SOURCES
+from ftstudio.core.errors import DataError
 from ftstudio.core.export import text_export
 from ftstudio.core.export.train_sources import (
     CSV_CLASSES,
@@ -63,8 +64,11 @@ def _fit_images(shape: tuple[int, ...] | None) -> str:
         return ""
     if len(shape) == 1:
         return "    x = x.flatten(1)\n"
-    if len(shape) != 3:  # the app refuses to train this project, and says so
-        builtin.fit_images(torch.zeros(1, 1, 8, 8), shape, "The digits source")
+    if len(shape) != 3:  # the app refuses to train this project: train.py says the same
+        try:
+            builtin.fit_images(torch.zeros(1, 1, 8, 8), shape, "The digits source")
+        except DataError as error:
+            return f"    raise SystemExit({str(error)!r})\n"
     channels, height, width = shape
     out = ""
     if (height, width) != (8, 8):
