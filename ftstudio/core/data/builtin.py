@@ -19,6 +19,9 @@ alone; it is the task the seed template's frozen encoder is pretrained on
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -39,15 +42,28 @@ def load_digits_source(
 
     Returns ``(X, y, class_names)`` with labels remapped to 0..k-1 in class order.
     """
+    pixels, target = digits_arrays()
+    classes = parse_classes(config.classes, list(range(10)))
+    keep = np.isin(target, classes)
+    images = torch.tensor(pixels[keep].reshape(-1, 8, 8), dtype=torch.float32).unsqueeze(1) / 16.0
+    remap = {c: i for i, c in enumerate(classes)}
+    y = torch.tensor([remap[int(t)] for t in target[keep]], dtype=torch.long)
+    return fit_images(images, input_shape, config.described), y, [str(c) for c in classes]
+
+
+def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """The digits as ``(pixels (N, 64), target (N,))``: scikit-learn's own CSV, read without
+    importing scikit-learn (1-2 s, most of a starter run's start); its loader if the file moved."""
+    spec = importlib.util.find_spec("sklearn")
+    for folder in (spec and spec.submodule_search_locations) or ():
+        path = Path(folder) / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            table = np.loadtxt(path, delimiter=",")
+            return table[:, :-1], table[:, -1].astype(int)
     from sklearn.datasets import load_digits
 
     raw = load_digits()
-    classes = parse_classes(config.classes, list(range(10)))
-    keep = np.isin(raw.target, classes)
-    images = torch.tensor(raw.images[keep], dtype=torch.float32).unsqueeze(1) / 16.0
-    remap = {c: i for i, c in enumerate(classes)}
-    y = torch.tensor([remap[int(t)] for t in raw.target[keep]], dtype=torch.long)
-    return fit_images(images, input_shape, config.described), y, [str(c) for c in classes]
+    return raw.data, raw.target
 
 
 def fit_images(images: torch.Tensor, shape: tuple[int, ...] | None, where: str) -> torch.Tensor:
