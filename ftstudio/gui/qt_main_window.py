@@ -83,9 +83,11 @@ class QtMainWindow(QMainWindow):
         self.after_first_paint = QtAfterFirstPaint(self, self._after_first_paint)
 
     def _after_first_paint(self) -> None:
-        """What the first paint does not need: the first validation, then the plots."""
+        """What the first paint does not need: the first validation, the plots, and (a few
+        seconds later) a training process warming up for the first click on Train."""
         self.validator.request()
         self.training.make_plots()  # imports pyqtgraph
+        self.training.runner.schedule_standby()
 
     def _build_widgets(self) -> None:
         self.stack_view = QtStackView(self.model)

@@ -2,7 +2,8 @@
 per epoch with the best epoch marked, and the learning rate per step.
 
 The GUI thread shares one GIL with training, so drawing is kept cheap (issue 15): points come
-in batches into numpy buffers and reach the curves with ``setData`` on a slow timer (5 Hz);
+in batches into numpy buffers and reach the curves with ``setData`` on a slow timer (5 Hz,
+slower where drawing would take more than 5% of a core);
 axis ranges are set by us, in coarse steps, never auto-ranged on every update (a new range
 redraws the axes, pyqtgraph's dearest paint); axes are cached as pixmaps; peak downsampling
 and clip-to-view keep long runs fast; pens are 1 px and opaque; the finite check stays on
@@ -12,6 +13,7 @@ because a loss can become NaN.
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import numpy as np
@@ -29,6 +31,8 @@ from PySide6.QtWidgets import (
 from ftstudio.gui.plot_series import Ema, Series, grown_span, log_range, upper_bound
 
 REFRESH_MS = 200  # 5 Hz: enough for curves, and every refresh is a repaint on the GUI thread
+SLOWEST_REFRESH_MS = 2000
+GUI_CPU_BUDGET = 0.05  # of one core: on a slow machine the refresh slows down to stay within
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#d62728"
 STEP_COLOR = "#c6dbef"  # raw step loss, faint under its smoothed curve
@@ -125,7 +129,8 @@ class QtTrainingPlots(QWidget):
         self.timer = QTimer(self)
         self.timer.setObjectName("ftstudio-plot-refresh")
         self.timer.setInterval(REFRESH_MS)
-        self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(self._tick)
+        self._clock = (0.0, 0.0)  # (wall, GUI-thread CPU) at the last tick
         self._layout()
         self.reset()
 
@@ -206,7 +211,24 @@ class QtTrainingPlots(QWidget):
         )
 
     def start(self) -> None:
+        self.timer.setInterval(REFRESH_MS)
         self.timer.start()
+        self._clock = (time.monotonic(), time.thread_time())
+
+    def _tick(self) -> None:
+        """Refresh, and pace the timer so the GUI thread's CPU (drawing, signals, all of
+        it) stays near :data:`GUI_CPU_BUDGET`: the run shares the machine's cores."""
+        wall, cpu = time.monotonic(), time.thread_time()
+        share = (cpu - self._clock[1]) / max(wall - self._clock[0], 1e-3)
+        self._clock = (wall, cpu)
+        interval = self.timer.interval()
+        if share > GUI_CPU_BUDGET:
+            interval = min(SLOWEST_REFRESH_MS, round(interval * 1.5))
+        elif share < GUI_CPU_BUDGET / 2:
+            interval = max(REFRESH_MS, round(interval / 1.5))
+        if interval != self.timer.interval():
+            self.timer.setInterval(interval)
+        self.refresh()
 
     def stop(self) -> None:
         """Stop the timer and draw what came in since the last tick."""

@@ -106,6 +106,8 @@ class QtTrainingPanel(QWidget):
         self.info: dict[str, Any] = {}
         self._batch_size = 1
         self._t0 = self._speed_at = 0.0
+        self._pending_progress: tuple[int, int, int] | None = None
+        self._pending_row: dict[str, Any] | None = None
         # asked before a run whose memory estimate is over the free memory; the window
         # connects its dialogs (default: never start such a run)
         self.confirm_memory: Callable[[str], bool] = lambda text: False
@@ -173,6 +175,7 @@ class QtTrainingPanel(QWidget):
             from ftstudio.gui.qt_plots import QtTrainingPlots
 
             self._plots = QtTrainingPlots()
+            self._plots.timer.timeout.connect(self.show_pending)  # one UI tick for all
             self._plot_area.layout().addWidget(self._plots)
         return self._plots
 
@@ -240,6 +243,7 @@ class QtTrainingPanel(QWidget):
             self._error(str(exc))
             return False
         self.summary, self.last_error, self.info = None, None, {}
+        self._pending_progress = self._pending_row = None
         self._batch_size = self.settings.value("batch_size")
         self.plots.reset(project.task.kind, self.settings.value("epochs"))
         self.plots.start()
@@ -307,9 +311,18 @@ class QtTrainingPanel(QWidget):
         self._t0 = time.monotonic()
 
     def _progress(self, epoch: int, batch: int, step: int) -> None:
-        info = self.info
-        if not info:
+        self._pending_progress = (epoch, batch, step)  # shown at the next refresh tick
+
+    def show_pending(self) -> None:
+        """Show the newest progress and epoch row: once per refresh tick, not per message
+        (each label or bar update is a relayout and a repaint that the run waits for)."""
+        if self._pending_row is not None:
+            row, self._pending_row = self._pending_row, None
+            self.metrics.setText(f"Epoch {row['epoch']}\n{describe_metrics(row)}")
+        if self._pending_progress is None or not self.info:
             return
+        (epoch, batch, step), self._pending_progress = self._pending_progress, None
+        info = self.info
         per_epoch = info["batches_per_epoch"]
         done = (epoch - info["start_epoch"]) * per_epoch + (per_epoch if batch < 0 else batch + 1)
         self.progress.setValue(min(done, self.progress.maximum()))
@@ -330,7 +343,7 @@ class QtTrainingPanel(QWidget):
 
     def _epoch(self, row: dict[str, Any]) -> None:
         self.plots.add_epoch(row)
-        self.metrics.setText(f"Epoch {row['epoch']}\n{describe_metrics(row)}")
+        self._pending_row = row
 
     def _error(self, message: str) -> None:
         if not message.strip():  # never "The run failed" with nothing below it
@@ -341,6 +354,7 @@ class QtTrainingPanel(QWidget):
         self.message.emit(f"Training failed: {message}", 0)
 
     def _finished(self, summary: dict[str, Any]) -> None:
+        self.show_pending()  # the last progress; its epoch row gives way to the summary
         self.summary = summary
         done, epochs = summary["epochs_completed"], summary["epochs"]
         verb = {
@@ -363,6 +377,7 @@ class QtTrainingPanel(QWidget):
 
     def _ended(self) -> None:
         self.plots.stop()
+        self.show_pending()
         self.progress.setRange(0, max(1, self.progress.maximum()))
         if self.summary is not None and self.summary["status"] == "finished":
             self.progress.setValue(self.progress.maximum())

@@ -1,87 +1,54 @@
 """Training off the GUI thread: a QObject worker moved to a QThread, and its runner.
 
-Like Orange's long tasks, the work is a plain function (:func:`train_project`) that receives
-a small state object (:class:`TrainControl`: a ``threading.Event`` checked before every
-batch) and callbacks; the callbacks only emit signals, which Qt queues to the GUI thread.
-Nothing here touches a widget. A ``QThread`` slot cannot run while ``train_project`` blocks
-the worker's event loop, so stop and pause go through the control object, not through slots.
+By default the thread drives a child process (:class:`TrainingProcess`) and relays its
+messages to the worker's signals, so the window never shares a GIL or torch's thread pools
+with the run, and a crash in the user's code cannot take the window down. With
+``FTSTUDIO_TRAINING=thread`` the thread runs the engine itself (as before; a fallback and
+the bench's other design). Either way the messages come from the same :class:`RelayCallback`,
+and stop and pause go through a :class:`TrainControl` checked before every batch, not slots.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-import traceback
+import multiprocessing
+import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from ftstudio.core.errors import FTStudioError
 from ftstudio.core.failures import failure_message
 from ftstudio.core.project import Project
-from ftstudio.core.training import Callback, TrainControl, train_project
+from ftstudio.core.training import TrainControl
+from ftstudio.core.training.process import TrainingProcess
+from ftstudio.core.training.relay import (
+    MESSAGE_KINDS,
+    RelayCallback,
+    TrainingJob,
+    run_relayed,
+    training_job,
+)
 from ftstudio.gui.qt_background import end_worker_thread
 
 log = logging.getLogger(__name__)
-SEND_INTERVAL_S = 0.25  # at most 4 progress signals a second, each with the points since
+BACKEND_ENV = "FTSTUDIO_TRAINING"  # "process" (default) or "thread"
+STANDBY_ENV = "FTSTUDIO_TRAINING_STANDBY"  # "0": no warm process waiting for the next run
+STANDBY_DELAY_MS = 3000  # after start-up or a run, before a standby process starts
+SHUTDOWN_GRACE_MS = 20_000  # closing the window: how long a stopping child may take
 
 
-class QtSignalCallback(Callback):
-    """Adapts the core's callback hooks to the worker's signals (runs on the worker thread).
+def training_backend() -> str:
+    return "thread" if os.environ.get(BACKEND_ENV, "").strip().lower() == "thread" else "process"
 
-    Loss points are kept and sent in batches with the progress, at most every
-    ``SEND_INTERVAL_S``: a signal per point would be a queued call per point on the GUI thread.
-    """
 
-    def __init__(self, worker: QtTrainingWorker):
-        self.worker = worker
-        self.errored = False
-        self._last_send = 0.0
-        self._points: list[tuple[int, float, float]] = []
-
-    def on_train_start(self, info: dict[str, Any]) -> None:
-        self.worker.started.emit(dict(info))
-
-    def on_batch_end(self, epoch: int, batch: int, step: int) -> None:
-        now = time.monotonic()
-        if now - self._last_send >= SEND_INTERVAL_S:
-            self._last_send = now
-            self._send_points()
-            self.worker.progress.emit(epoch, batch, step)
-
-    def on_log(self, row: dict[str, Any]) -> None:
-        self._points.append((row["step"], float(row["train_loss"]), float(row["lr"])))
-
-    def _send_points(self) -> None:
-        if self._points:
-            self.worker.steps.emit(self._points)
-            self._points = []
-
-    def on_epoch_end(self, metrics: dict[str, Any]) -> None:
-        self._send_points()
-        self.worker.progress.emit(metrics["epoch"] - 1, -1, metrics["step"])  # epoch complete
-        self.worker.epoch.emit(dict(metrics))
-
-    def on_checkpoint(self, path: str, kind: str) -> None:
-        self.worker.checkpoint.emit(path, kind)
-
-    def on_error(self, message: str) -> None:
-        self._send_points()
-        # an empty or bare type-name message waits for the worker's fuller one
-        if not message.strip() or message.strip().isidentifier():
-            return
-        if not self.errored:
-            self.errored = True
-            self.worker.error.emit(message)
-
-    def on_train_end(self, summary: dict[str, Any]) -> None:
-        self._send_points()
-        self.worker.finished.emit(dict(summary))
+def standby_wanted() -> bool:
+    return os.environ.get(STANDBY_ENV, "1").strip() != "0"
 
 
 class QtTrainingWorker(QObject):
-    """Runs one :func:`train_project` call in :meth:`run`; lives in the runner's QThread."""
+    """Runs one job in :meth:`run` (in a child process, or here); lives in the runner's
+    QThread. Its signals are the :data:`MESSAGE_KINDS` of the relay."""
 
     started = Signal(object)  # info dict: epochs, steps_per_epoch, device, run_dir...
     progress = Signal(int, int, int)  # epoch (0-based), batch (-1: epoch done), step
@@ -92,41 +59,52 @@ class QtTrainingWorker(QObject):
     finished = Signal(object)  # summary.json as a dict (finished, stopped or early-stopped)
 
     def __init__(
-        self,
-        project: Project,
-        overrides: dict[str, Any] | None = None,
-        run_dir: str | Path | None = None,
-        ignore_memory_limit: bool = False,
-        resume: str | Path | None = None,
+        self, job: TrainingJob, backend: str | None = None, process: TrainingProcess | None = None
     ):
         super().__init__()
-        self.ignore_memory_limit = ignore_memory_limit
-        self.resume = resume  # a last.pt to continue from (its run folder is run_dir)
-        self.project = project.copy()  # the user keeps editing the open document
-        self.overrides = dict(overrides or {})
-        self.run_dir = run_dir
-        self.control = TrainControl()
+        self.job = job
+        self.backend = "process" if process is not None else backend or training_backend()
+        self.process = process  # a standby already warm, or one started in run()
+        if process is not None:
+            self.control = process.control
+        elif self.backend == "process":
+            self.control = TrainControl.shared(multiprocessing.get_context("spawn"))
+        else:
+            self.control = TrainControl()
+
+    def _send(self, kind: str, *args: Any) -> None:
+        getattr(self, kind).emit(*args)
 
     @Slot()
     def run(self) -> None:
-        callback = QtSignalCallback(self)
         try:
-            train_project(
-                self.project,
-                overrides=self.overrides,
-                callbacks=[callback],
-                control=self.control,
-                run_dir=self.run_dir,
-                resume=self.resume,
-                ignore_memory_limit=self.ignore_memory_limit,
-            )
-        except FTStudioError as exc:  # DataError, TrainingError, BuildError...: user's to fix
-            callback.on_error(failure_message(exc, "Training"))
-        except Exception as exc:  # noqa: BLE001 - a bug must reach the panel, never crash it
-            log.error("training failed:\n%s", traceback.format_exc())
-            callback.on_error(failure_message(exc, "Training"))
+            if self.backend == "process":
+                self._relay_process()
+            else:
+                run_relayed(self.job, RelayCallback(self._send), self.control)
         finally:
             end_worker_thread(self)
+
+    def _relay_process(self) -> None:
+        try:
+            if self.process is None:
+                self.process = TrainingProcess(control=self.control)
+            self.process.start(self.job)
+        except Exception as exc:  # noqa: BLE001 - no process: say so, never crash
+            self.error.emit(f"Could not start the training process: {failure_message(exc)}")
+            if self.process is not None:
+                self.process.discard()
+            return
+        for kind, args in self.process.messages():
+            self._send(kind, *args)
+        message = self.process.exit_message()
+        if message is not None:
+            self.error.emit(message)
+
+    def kill(self) -> None:
+        """End a child process now (closing, and it did not stop in time)."""
+        if self.process is not None:
+            self.process.kill()
 
 
 class QtTrainingRunner(QObject):
@@ -145,10 +123,47 @@ class QtTrainingRunner(QObject):
     finished = Signal(object)
     ended = Signal()
 
-    def __init__(self, parent: QObject | None = None):
+    def __init__(self, parent: QObject | None = None, backend: str | None = None):
         super().__init__(parent)
+        self.backend = backend  # None: FTSTUDIO_TRAINING at each start
         self.thread: QThread | None = None
         self.worker: QtTrainingWorker | None = None
+        self.standby: TrainingProcess | None = None  # warm, for the next click on Train
+        self._closing = False
+        self.standby_timer = QTimer(self)
+        self.standby_timer.setObjectName("ftstudio-training-standby")
+        self.standby_timer.setSingleShot(True)
+        self.standby_timer.setInterval(STANDBY_DELAY_MS)
+        self.standby_timer.timeout.connect(self.prepare_standby)
+
+    def schedule_standby(self) -> None:
+        """Start a standby process soon (the window calls this once it is up)."""
+        if standby_wanted() and (self.backend or training_backend()) == "process":
+            self.standby_timer.start()
+
+    @Slot()
+    def prepare_standby(self) -> None:
+        """A child process that warms up now and runs the next job at once."""
+        if self.running or (self.standby is not None and self.standby.running):
+            return
+        self.discard_standby()
+        try:
+            self.standby = TrainingProcess()
+        except Exception:  # noqa: BLE001 - no standby: the click starts a process, as without
+            log.warning("could not start a standby training process", exc_info=True)
+
+    def discard_standby(self) -> None:
+        self.standby_timer.stop()
+        standby, self.standby = self.standby, None
+        if standby is not None:
+            standby.discard()
+
+    def _take_standby(self) -> TrainingProcess | None:
+        standby, self.standby = self.standby, None
+        if standby is not None and not standby.running:
+            standby.discard()  # it died waiting (killed by the system): start afresh
+            return None
+        return standby
 
     @property
     def running(self) -> bool:
@@ -168,11 +183,15 @@ class QtTrainingRunner(QObject):
     ) -> None:
         if self.running:
             raise RuntimeError("a training run is already going")
-        worker = QtTrainingWorker(project, overrides, run_dir, ignore_memory_limit, resume)
+        job = training_job(project, overrides, run_dir, resume, ignore_memory_limit)
+        backend = self.backend or training_backend()
+        self.standby_timer.stop()
+        standby = self._take_standby() if backend == "process" else None
+        worker = QtTrainingWorker(job, backend, standby)
         thread = QThread()
         thread.setObjectName("ftstudio-training")
         worker.moveToThread(thread)
-        for name in ("started", "progress", "steps", "epoch", "checkpoint", "error", "finished"):
+        for name in MESSAGE_KINDS:
             getattr(worker, name).connect(getattr(self, name))  # queued: worker -> GUI thread
         thread.started.connect(worker.run)
         thread.finished.connect(self._thread_finished)
@@ -200,15 +219,22 @@ class QtTrainingRunner(QObject):
         self.thread.wait()  # ``finished`` comes just before the thread really ends
         self.thread = self.worker = None
         self.ended.emit()
+        if not self._closing:
+            self.schedule_standby()  # the next run starts at once too
 
     def shutdown(self) -> None:
         """Stop a run and join its thread (the window is closing); safe to call twice.
 
-        Waits for the current batch (or the data loading / validation pass under way).
+        Waits for the current batch (or the data loading / validation pass under way); a
+        child process that has not ended after ``SHUTDOWN_GRACE_MS`` is killed.
         """
+        self._closing = True
+        self.discard_standby()
         if self.thread is None:
             return
         self.request_stop()
         self.thread.quit()
+        if not self.thread.wait(SHUTDOWN_GRACE_MS) and self.worker is not None:
+            self.worker.kill()
         self.thread.wait()
         self._thread_finished()

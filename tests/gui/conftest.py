@@ -1,9 +1,10 @@
 """GUI test fixtures: temporary settings and recovery folder, fake dialogs, and a check
-that fails any test leaving a QThread or QTimer running."""
+that fails any test leaving a QThread or QTimer running, or a training process alive."""
 
 from __future__ import annotations
 
 import gc
+import multiprocessing
 
 import pytest
 from PySide6.QtCore import QSettings, QThread, QTimer
@@ -24,6 +25,8 @@ def running_qt_objects() -> list[str]:
                 leaks.append(f"QTimer {obj.objectName() or obj!r} is still active")
         except RuntimeError:  # the C++ object is already deleted
             continue
+    for child in multiprocessing.active_children():  # also reaps the ones that ended
+        leaks.append(f"process {child.name} (pid {child.pid}) is still alive")
     return leaks
 
 
@@ -47,6 +50,7 @@ def temporary_settings(tmp_path, monkeypatch):
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
     monkeypatch.setenv("FTSTUDIO_RECOVERY_DIR", str(tmp_path / "recovery"))
     monkeypatch.setenv("FTSTUDIO_BLOCKS_DIR", str(tmp_path / "user_blocks"))
+    monkeypatch.setenv("FTSTUDIO_TRAINING_STANDBY", "0")  # one test turns it on
     yield
 
 

@@ -167,3 +167,26 @@ def test_overlaid_runs_fit_in_the_ranges(plots):
     rows.append({"epoch": 6, "step": 600, "val_loss": 0.002, "val_accuracy": 0.9})
     overlay.set_runs([RunRecord(Path("/runs/a"), "finished", curves=RunCurves(epochs=rows))])
     assert plots.loss_plot.getPlotItem().viewRange()[1][0] <= math.log10(0.002)  # refitted
+
+
+def test_the_refresh_slows_down_when_drawing_takes_more_than_its_share_of_a_core(
+    qtbot, monkeypatch
+):
+    from ftstudio.gui import qt_plots
+
+    plots = QtTrainingPlots()
+    qtbot.addWidget(plots)
+    clock = {"wall": 100.0, "cpu": 10.0}
+    monkeypatch.setattr(qt_plots.time, "monotonic", lambda: clock["wall"])
+    monkeypatch.setattr(qt_plots.time, "thread_time", lambda: clock["cpu"])
+    plots.start()
+    intervals = []
+    for cpu_per_tick in (0.05, 0.05, 0.05, 0.05, 0.05, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0):
+        clock["wall"] += plots.timer.interval() / 1000
+        clock["cpu"] += cpu_per_tick  # 50 ms of GUI CPU a tick: 25% of a core at 5 Hz
+        plots._tick()
+        intervals.append(plots.timer.interval())
+    plots.stop()
+    assert intervals[0] == 300 and intervals[:5] == sorted(intervals[:5])  # slower
+    assert intervals[4] <= qt_plots.SLOWEST_REFRESH_MS and intervals[4] > 1000
+    assert intervals[-1] == qt_plots.REFRESH_MS  # back to 5 Hz once drawing is cheap

@@ -12,7 +12,7 @@ import pytest
 from ftstudio.core import project as project_io
 from ftstudio.core.errors import TrainingError
 from ftstudio.core.templates import load_template
-from ftstudio.gui import qt_training_worker
+from ftstudio.core.training import relay
 from ftstudio.gui.qt_commands import QtRemoveBlock, QtSetProjectField
 from ftstudio.gui.qt_plots import QtTrainingPlots
 from ftstudio.gui.qt_training_worker import QtTrainingRunner
@@ -196,7 +196,8 @@ def test_an_unexpected_exception_becomes_an_error_signal(qtbot, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(qt_training_worker, "train_project", boom)
+    monkeypatch.setenv("FTSTUDIO_TRAINING", "thread")  # the patch reaches this process only
+    monkeypatch.setattr(relay, "train_project", boom)
     runner = QtTrainingRunner()
     errors = []
     runner.error.connect(errors.append)
@@ -234,7 +235,8 @@ def test_the_run_failed_never_shows_an_empty_message(starter, qtbot, monkeypatch
             cb.on_error(str(raised) or type(raised).__name__)
         raise raised
 
-    monkeypatch.setattr(qt_training_worker, "train_project", fail)
+    monkeypatch.setenv("FTSTUDIO_TRAINING", "thread")  # the patch reaches this process only
+    monkeypatch.setattr(relay, "train_project", fail)
     panel = starter.training
     with qtbot.waitSignal(panel.runner.ended, timeout=RUN_MS):
         panel.buttons["train"].click()

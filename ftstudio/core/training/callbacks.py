@@ -92,10 +92,17 @@ class TrainControl:
     ``request_stop()``.
     """
 
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._running = threading.Event()
+    def __init__(self, stop: Any = None, running: Any = None) -> None:
+        """``stop`` / ``running``: events to use instead of ``threading.Event`` (a
+        ``multiprocessing`` context's, to control a run in a child process)."""
+        self._stop = threading.Event() if stop is None else stop
+        self._running = threading.Event() if running is None else running
         self._running.set()
+
+    @classmethod
+    def shared(cls, context: Any) -> TrainControl:
+        """A control whose events work across processes of ``context`` (``spawn``)."""
+        return cls(stop=context.Event(), running=context.Event())
 
     def request_stop(self) -> None:
         self._stop.set()
