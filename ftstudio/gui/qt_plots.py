@@ -1,13 +1,13 @@
 """Live training curves: loss per step (raw and EMA-smoothed) and per epoch, accuracy or MAE
 per epoch with the best epoch marked, and the learning rate per step.
 
-The GUI thread shares one GIL with training, so drawing is kept cheap (issue 15): points come
-in batches into numpy buffers and reach the curves with ``setData`` on a slow timer (5 Hz,
-slower where drawing would take more than 5% of a core);
-axis ranges are set by us, in coarse steps, never auto-ranged on every update (a new range
-redraws the axes, pyqtgraph's dearest paint); axes are cached as pixmaps; peak downsampling
-and clip-to-view keep long runs fast; pens are 1 px and opaque; the finite check stays on
-because a loss can become NaN.
+The window shares the machine's cores with training (and, on a thread, its GIL), so drawing
+is kept cheap (issue 15): points come in batches into numpy buffers and reach the curves with
+``setData`` on a slow timer (5 Hz, slower while the GUI thread uses over 2% of a core); axis
+ranges are set by us, in coarse steps, never auto-ranged on every update (a new range redraws
+the axes, pyqtgraph's dearest paint); axes are cached as pixmaps; peak downsampling and
+clip-to-view keep long runs fast; pens are 1 px and opaque; the finite check stays on because
+a loss can become NaN.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from ftstudio.gui.plot_series import Ema, Series, grown_span, log_range, upper_b
 
 REFRESH_MS = 200  # 5 Hz: enough for curves, and every refresh is a repaint on the GUI thread
 SLOWEST_REFRESH_MS = 2000
-GUI_CPU_BUDGET = 0.05  # of one core: on a slow machine the refresh slows down to stay within
+GUI_CPU_BUDGET = 0.02  # of one core: on a slow machine the refresh slows down to stay within
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#d62728"
 STEP_COLOR = "#c6dbef"  # raw step loss, faint under its smoothed curve

@@ -258,6 +258,7 @@ class QtTrainingPanel(QWidget):
         self.state.setStyleSheet("color: #555;")
         self.runner.start(project, overrides, self.run_dir, shortfall is not None, resume)
         self.pause_action.setText("&Pause")
+        self.stop_action.setText("&Stop")
         self._update_state()
         self.runningChanged.emit(True)
         self.message.emit(f"Training {project.name}…", MESSAGE_MS)
@@ -287,10 +288,23 @@ class QtTrainingPanel(QWidget):
             self.state.setText("Paused (before the next batch). Resume or Stop.")
 
     def stop(self) -> None:
-        if self.runner.running:
-            self.runner.request_stop()
+        """Stop before the next batch; pressed again (End now), end the training process."""
+        runner = self.runner
+        if not runner.running:
+            return
+        if runner.stop_requested and runner.can_end_now:
+            runner.end_now()
             self.stop_action.setEnabled(False)
-            self.state.setText("Stopping after this batch (writing the last checkpoint)…")
+            self.state.setText("Ending the training process now…")
+            return
+        runner.request_stop()
+        text = "Stopping after this batch (writing the last checkpoint)…"
+        if runner.can_end_now:
+            self.stop_action.setText("End &now")
+            self.state.setText(f"{text} If it does not stop, End now ends it at once.")
+        else:
+            self.stop_action.setEnabled(False)
+            self.state.setText(text)
 
     def shutdown(self) -> None:
         """Stop and join a run, and stop the plot timer (the window is closing)."""
@@ -387,6 +401,7 @@ class QtTrainingPanel(QWidget):
         else:
             self.progress.setFormat("Stopped")
         self.pause_action.setText("&Pause")
+        self.stop_action.setText("&Stop")
         self._update_state()
         self.runningChanged.emit(False)
         if self.last_error is not None:

@@ -211,6 +211,20 @@ class QtTrainingRunner(QObject):
         if self.worker is not None:
             self.worker.control.request_stop()
 
+    @property
+    def stop_requested(self) -> bool:
+        return self.worker is not None and self.worker.control.stop_requested
+
+    @property
+    def can_end_now(self) -> bool:
+        """Whether :meth:`end_now` can end the run mid-batch (a process can be killed)."""
+        return self.worker is not None and self.worker.backend == "process"
+
+    def end_now(self) -> None:
+        """End the training process at once (a batch that never ends: a hung block)."""
+        if self.worker is not None:
+            self.worker.kill()
+
     @Slot()
     def _thread_finished(self) -> None:
         sender = self.sender()

@@ -128,6 +128,7 @@ def test_the_relay_batches_points_and_sends_one_error():
 def test_a_standby_waits_for_its_job_and_one_not_needed_is_discarded(tmp_path):
     standby = TrainingProcess()
     assert standby.running and not standby.job_sent
+    assert standby.warm.wait(120)  # imports done: the job will start at once
     standby.start(training_job(starter(1), run_dir=tmp_path / "run"))
     assert [kind for kind, _ in standby.messages()][-1] == "finished"
     unused = TrainingProcess()

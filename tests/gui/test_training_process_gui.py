@@ -146,3 +146,19 @@ def test_a_standby_process_is_warm_before_the_click_and_runs_the_run(
     window.dialogs.save_answer = "discard"
     assert window.close()
     assert not standby.is_alive() and runner.standby is None  # closing ends it
+
+
+def test_stop_pressed_again_ends_a_hung_run_at_once(make_window, qtbot, tmp_path):
+    window = make_window(project=project_with("Hangs", tmp_path))
+    panel = window.training
+    with qtbot.waitSignal(panel.runner.started, timeout=RUN_MS):
+        panel.buttons["train"].click()
+    panel.buttons["stop"].click()  # asks for a stop the hung batch never reaches
+    assert panel.runner.running and panel.stop_action.isEnabled()
+    assert panel.stop_action.text() == "End &now" and "End now" in panel.state.text()
+    errors = []
+    panel.runner.error.connect(errors.append)
+    with qtbot.waitSignal(panel.runner.ended, timeout=RUN_MS):
+        panel.buttons["stop"].click()
+    assert len(errors) == 1 and "ended at once" in errors[0] and "memory" not in errors[0]
+    assert panel.stop_action.text() == "&Stop" and panel.train_action.isEnabled()

@@ -26,7 +26,9 @@ from ftstudio.core.training.callbacks import TrainControl
 from ftstudio.core.training.relay import LAST_KINDS, RelayCallback, TrainingJob, run_relayed
 
 log = logging.getLogger(__name__)
-POLL_S = 0.25  # how often the reader checks that the child still lives, when it is quiet
+NICENESS = 5  # below the window, so drawing never waits for the run's threads
+POLL_S = 0.25
+CHECKPOINTS_KEPT = "The run folder keeps the checkpoints written so far; Resume continues from them."  # how often the reader checks that the child still lives, when it is quiet
 
 
 class TrainingProcess:
@@ -41,9 +43,12 @@ class TrainingProcess:
         self.control = control or TrainControl.shared(context)
         reader, writer = context.Pipe(duplex=False)
         job_reader, self._job_writer = context.Pipe(duplex=False)
+        self.warm = context.Event()  # set by the child once its imports are done
         # not a daemon: a daemon may not start data-loader workers
         self.process = context.Process(
-            target=child_main, args=(job_reader, writer, self.control), name="ftstudio-training"
+            target=child_main,
+            args=(job_reader, writer, self.control, self.warm),
+            name="ftstudio-training",
         )
         self.process.start()
         writer.close()  # the child holds the only writer: its end is our EOF
@@ -51,6 +56,7 @@ class TrainingProcess:
         self._reader = reader
         self.job_sent = False
         self.ended_with_message = False
+        self.killed = False  # by us (kill): not a crash
 
     def start(self, job: TrainingJob) -> None:
         """Hand the child its job (once)."""
@@ -86,8 +92,9 @@ class TrainingProcess:
             self.process.join()
 
     def kill(self) -> None:
-        """End the child now (the window is closing and it did not stop in time)."""
+        """End the child now (End now, or closing and it did not stop in time)."""
         if self.process.is_alive():
+            self.killed = True
             self.process.kill()
 
     @property
@@ -96,12 +103,19 @@ class TrainingProcess:
 
     def exit_message(self) -> str | None:
         """What to tell the user when the child ended without its last message; else None."""
-        return None if self.ended_with_message else describe_exit(self.process.exitcode)
+        if self.ended_with_message:
+            return None
+        if self.killed:
+            return (
+                "The training process was ended at once, in the middle of a batch. "
+                f"{CHECKPOINTS_KEPT}"
+            )
+        return describe_exit(self.process.exitcode)
 
 
 def describe_exit(code: int | None) -> str:
     """A training process's end, for the user: a kill, a crash or an exit code."""
-    saved = "The run folder keeps the checkpoints written so far; Resume continues from them."
+    saved = CHECKPOINTS_KEPT
     if code is not None and code < 0:
         name = _signal_name(-code)
         if -code == getattr(signal, "SIGKILL", 9):
@@ -150,12 +164,15 @@ def warm_up(jobs: Any) -> None:
         import torch._dynamo  # noqa: F401
 
 
-def child_main(jobs: Any, writer: Any, control: TrainControl) -> None:
+def child_main(jobs: Any, writer: Any, control: TrainControl, warm: Any) -> None:
     """The child's whole life: warm up, wait for one job, run it, messages on ``writer``."""
     logging.basicConfig(level=logging.WARNING, format="ftstudio training: %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the terminal is the window's
+    if hasattr(os, "nice"):
+        os.nice(NICENESS)  # the window's thread gets a core the moment it needs one
     try:
         warm_up(jobs)
+        warm.set()
         try:
             job = jobs.recv()
         except (EOFError, OSError):
