@@ -134,3 +134,39 @@ def test_a_standby_waits_for_its_job_and_one_not_needed_is_discarded(tmp_path):
     unused = TrainingProcess()
     unused.discard()
     assert not unused.running and not multiprocessing.active_children()
+
+
+EXIT_SCRIPT = """
+import sys
+from ftstudio.core.templates import load_template
+from ftstudio.core.training.process import TrainingProcess
+from ftstudio.core.training.relay import training_job
+
+if __name__ == "__main__":
+    standby = TrainingProcess()  # never used
+    run = TrainingProcess()
+    project = load_template("digits-transfer")
+    project.training["epochs"] = 100_000
+    run.start(training_job(project, run_dir=sys.argv[1]))
+    for kind, args in run.messages():
+        if kind == "epoch":
+            break  # exits with a standby waiting and a run going
+    print("exiting", flush=True)
+"""
+
+
+def test_python_exiting_ends_a_standby_and_stops_a_run(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    script = tmp_path / "exit_early.py"
+    script.write_text(EXIT_SCRIPT)
+    run_dir = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, str(script), str(run_dir)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0 and "exiting" in done.stdout, done.stderr[-2000:]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "stopped"  # asked to stop: its last checkpoint is there
+    assert (run_dir / "checkpoints" / "last.pt").is_file()

@@ -14,10 +14,13 @@ between operations (a small model trained at half speed). ``docs/design.md`` has
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
+import multiprocessing.util  # its exit handler first: ours (below) then runs before it
 import os
 import signal
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,6 +57,7 @@ class TrainingProcess:
         writer.close()  # the child holds the only writer: its end is our EOF
         job_reader.close()
         self._reader = reader
+        _LIVE.add(self)
         self.job_sent = False
         self.ended_with_message = False
         self.killed = False  # by us (kill): not a crash
@@ -74,7 +78,11 @@ class TrainingProcess:
             self.process.join()
 
     def messages(self) -> Iterator[tuple[str, tuple[Any, ...]]]:
-        """Each ``(kind, args)`` the child sends, until it has sent its last or is gone."""
+        """Each ``(kind, args)`` the child sends, until it has sent its last or is gone.
+
+        Left early (the generator closed), the reading end closes: the child's next message
+        fails, and it stops its run before the next batch."""
+        complete = False
         try:
             while not self.ended_with_message:
                 if not self._reader.poll(POLL_S):
@@ -85,11 +93,13 @@ class TrainingProcess:
                 kind, args = self._reader.recv()
                 self.ended_with_message = kind in LAST_KINDS
                 yield kind, args
+            complete = True
         except (EOFError, OSError):
-            pass  # the child closed its end: gone
+            complete = True  # the child closed its end: gone
         finally:
             self._reader.close()
-            self.process.join()
+            if complete:
+                self.process.join()
 
     def kill(self) -> None:
         """End the child now (End now, or closing and it did not stop in time)."""
@@ -111,6 +121,26 @@ class TrainingProcess:
                 f"{CHECKPOINTS_KEPT}"
             )
         return describe_exit(self.process.exitcode)
+
+
+_LIVE: weakref.WeakSet[TrainingProcess] = weakref.WeakSet()
+EXIT_GRACE_S = 20.0
+
+
+@atexit.register  # before multiprocessing's own, which would wait for them forever
+def _end_children_at_exit() -> None:
+    """Python is exiting without the window having ended its runs: a standby is discarded,
+    a run is asked to stop (it writes its last checkpoint) and killed after a grace period."""
+    for run in list(_LIVE):
+        if not run.running:
+            continue
+        if not run.job_sent:
+            run.discard()
+            continue
+        run.control.request_stop()
+        run.process.join(EXIT_GRACE_S)
+        run.kill()
+        run.process.join()
 
 
 def describe_exit(code: int | None) -> str:
