@@ -162,3 +162,16 @@ def test_stop_pressed_again_ends_a_hung_run_at_once(make_window, qtbot, tmp_path
         panel.buttons["stop"].click()
     assert len(errors) == 1 and "ended at once" in errors[0] and "memory" not in errors[0]
     assert panel.stop_action.text() == "&Stop" and panel.train_action.isEnabled()
+
+
+@pytest.mark.parametrize(
+    ("env", "value"),
+    [(qt_training_worker.STANDBY_ENV, "0"), (qt_training_worker.BACKEND_ENV, "thread")],
+)
+def test_no_standby_when_turned_off_or_training_on_a_thread(qtbot, monkeypatch, env, value):
+    monkeypatch.setenv(qt_training_worker.STANDBY_ENV, "1")
+    monkeypatch.setenv(env, value)
+    runner = qt_training_worker.QtTrainingRunner()
+    runner.schedule_standby()
+    assert not runner.standby_timer.isActive() and runner.standby is None
+    runner.shutdown()
