@@ -47,7 +47,12 @@ class QtProfiler(QObject):
         """Shapes fit and no training or profiling run is going (Train's own condition)."""
         return self.window.training.train_action.isEnabled() and not self.task.running
 
+    def busy(self) -> str:
+        """While profiling, what keeps Train off (the Training dock says it)."""
+        return "a profiling run is going" if self.task.running else ""
+
     def update_action(self, *_args) -> None:
+        self.window.training.refresh_state()  # Train is off while profiling, and back after
         self.action.setEnabled(self.can_start())
 
     def start(self) -> bool:
@@ -107,6 +112,7 @@ def profile_dialog(text: str, parent) -> QDialog:
 def attach_profiler(window) -> QtProfiler:
     """Add Profile to the Training menu, enabled as Train is; returns the profiler."""
     profiler = QtProfiler(window)
+    window.training.busy_elsewhere = profiler.busy
     menu = next(
         (a.menu() for a in window.menuBar().actions() if a.text() == "&Training" and a.menu()),
         None,

@@ -107,6 +107,8 @@ class QtTrainingPanel(QWidget):
         self._batch_size = 1
         self._t0 = self._speed_at = 0.0
         self._pending_progress: tuple[int, int, int] | None = None
+        # what else keeps Train off (a profiling run), as a phrase; "" when nothing does
+        self.busy_elsewhere: Callable[[], str] = lambda: ""
         self._pending_row: dict[str, Any] | None = None
         # asked before a run whose memory estimate is over the free memory; the window
         # connects its dialogs (default: never start such a run)
@@ -198,6 +200,10 @@ class QtTrainingPanel(QWidget):
 
     # ------------------------------------------------------------ state
 
+    def refresh_state(self) -> None:
+        """Re-read what Train depends on (another part of the window started or ended)."""
+        self._update_state()
+
     def set_report(self, report: ValidationReport) -> None:
         self.report = report
         self._update_state()
@@ -205,10 +211,15 @@ class QtTrainingPanel(QWidget):
     def _update_state(self) -> None:
         running = self.runner.running
         ok = self.report is not None and self.report.ok
-        self.train_action.setEnabled(ok and not running)
+        elsewhere = self.busy_elsewhere()
+        self.train_action.setEnabled(ok and not running and not elsewhere)
         self.pause_action.setEnabled(running)
         self.stop_action.setEnabled(running)
         if running:
+            return
+        if elsewhere and ok:
+            self.state.setText(f"Train is off while {elsewhere}.")
+            self.state.setStyleSheet("color: #555;")
             return
         if self.report is None:
             self.state.setText("Checking the shapes…")

@@ -29,6 +29,9 @@ def test_profile_action_shows_the_trace_and_the_top_operators(make_window, qtbot
     with qtbot.waitSignal(profiler.task.ended, timeout=RUN_MS):
         profiler.action.trigger()
         assert not profiler.action.isEnabled()  # one at a time
+        panel = window.training
+        assert not panel.train_action.isEnabled()  # and never beside a training run
+        assert panel.state.text() == "Train is off while a profiling run is going."
     assert profiler.dialog is not None and profiler.dialog.isVisible()
     shown = profiler.dialog.findChild(QPlainTextEdit, "profileText").toPlainText()
     trace = Path(shown.split("Chrome trace: ")[1].split(" (open it")[0])
@@ -36,3 +39,4 @@ def test_profile_action_shows_the_trace_and_the_top_operators(make_window, qtbot
     assert json.loads(trace.read_text())["traceEvents"]
     assert "aten::" in shown and "Profiled 10 training steps" in shown
     assert profiler.task.thread is None and profiler.action.isEnabled()
+    assert window.training.train_action.isEnabled() and "Ready" in window.training.state.text()
