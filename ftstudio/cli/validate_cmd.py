@@ -8,6 +8,14 @@ import json
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
 
+MAX_NAME, MAX_TYPE = 48, 32  # columns fit their longest entry, up to these widths
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` in ``width`` characters, an ellipsis marking a cut."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def add_parser(sub) -> None:
     p = sub.add_parser("validate", help="check tensor shapes through the stack")
     p.add_argument("project", help=".ftproj file")
@@ -84,10 +92,17 @@ def run(args) -> int:
         f"Project '{printable(project.name)}': input {format_shape(report.input_shape)}, task "
         f"{project.task.kind}"
     )
-    header = f"{'#':>3}  {'name':<24} {'type':<22} {'output':<18} {'trainable':>10} {'frozen':>10} {'FLOPs':>8}"
+    names = [printable(b.label) for b in report.blocks]
+    types = [printable(b.type) for b in report.blocks]
+    name_w = min(MAX_NAME, max([len("name"), *map(len, names)]))
+    type_w = min(MAX_TYPE, max([len("type"), *map(len, types)]))
+    header = (
+        f"{'#':>3}  {'name':<{name_w}} {'type':<{type_w}} {'output':<18} {'trainable':>10} "
+        f"{'frozen':>10} {'FLOPs':>8}"
+    )
     print(header)
     print("-" * len(header))
-    for b in report.blocks:
+    for b, name, type_ in zip(report.blocks, names, types, strict=True):
         mark = {"ok": "", "error": "  <-- error", "unknown": ""}[b.status]
         out = (
             format_shape(b.out_shape)
@@ -95,8 +110,8 @@ def run(args) -> int:
             else ("error" if b.status == "error" else "?")
         )
         print(
-            f"{b.index + 1:>3}  {printable(b.label)[:24]:<24} {printable(b.type)[:22]:<22} {out:<18} "
-            f"{human(b.trainable):>10} {human(b.frozen):>10} {human(b.flops):>8}{mark}"
+            f"{b.index + 1:>3}  {clip(name, name_w):<{name_w}} {clip(type_, type_w):<{type_w}} "
+            f"{out:<18} {human(b.trainable):>10} {human(b.frozen):>10} {human(b.flops):>8}{mark}"
         )
     print("-" * len(header))
     for b in report.blocks:

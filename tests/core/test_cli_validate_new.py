@@ -129,3 +129,19 @@ def test_new_unknown_template_is_refused(tmp_path, capsys):
         main(["new", "--template", "nope", str(tmp_path / "x.ftproj")])
     assert info.value.code == 2 and "nope" in capsys.readouterr().err
     assert not (tmp_path / "x.ftproj").exists()
+
+
+def test_validate_shows_long_block_names_whole_and_clips_only_very_long_ones(tmp_path, capsys):
+    path = tmp_path / "names.ftproj"
+    project = save_stack(path, (5, 24), "self_attention", "sequence_pool", "linear_classifier")
+    whole = "Self-attention over the token sequence (4 heads)"  # 48 characters
+    project.blocks[0].name = whole
+    project.blocks[1].name = "Pool " + "x" * 80
+    project_io.save(project, path)
+    assert main(["validate", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(line for line in lines if line.split()[:3] == ["#", "name", "type"])
+    rows = [line for line in lines if line.lstrip()[:2] in ("1 ", "2 ", "3 ")]
+    assert whole in rows[0]  # the old table cut names at 24 characters
+    assert ("Pool " + "x" * 42 + "…") in rows[1] and "x" * 44 not in rows[1]
+    assert {row.index("(B,") for row in rows} == {header.index("output")}  # columns line up
