@@ -57,6 +57,9 @@ class Hangs(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if in_training_process() and self.training:
+            marker = os.environ.get("FTSTUDIO_TEST_HANG_MARKER")
+            if marker:
+                open(marker, "w").close()  # the test knows the batch is under way
             time.sleep(3600)
         return self.proj(x)
 '''
@@ -78,6 +81,13 @@ def project_with(block_type: str, tmp_path):
     data = project_io.to_dict(seed)
     data["blocks"].insert(2, {"id": "odd", "type": block_type, "name": block_type, "params": {}})
     return project_io.from_dict(data)
+
+
+def hang_marker(tmp_path, monkeypatch):
+    """A file the Hangs block writes once its batch is under way (the child sees the env)."""
+    marker = tmp_path / "hanging"
+    monkeypatch.setenv("FTSTUDIO_TEST_HANG_MARKER", str(marker))
+    return marker
 
 
 def test_the_run_trains_in_a_child_process(make_window, qtbot):
@@ -115,8 +125,9 @@ def test_closing_kills_a_training_process_that_cannot_stop(
     monkeypatch.setattr(qt_training_worker, "SHUTDOWN_GRACE_MS", 1000)
     window = make_window(project=project_with("Hangs", tmp_path))
     panel = window.training
-    with qtbot.waitSignal(panel.runner.started, timeout=RUN_MS):
-        panel.buttons["train"].click()
+    marker = hang_marker(tmp_path, monkeypatch)
+    panel.buttons["train"].click()
+    qtbot.waitUntil(marker.exists, timeout=RUN_MS)  # inside the batch that never ends
     child = panel.runner.worker.process.process
     thread = panel.runner.thread
     window.dialogs.save_answer = "discard"
@@ -148,11 +159,12 @@ def test_a_standby_process_is_warm_before_the_click_and_runs_the_run(
     assert not standby.is_alive() and runner.standby is None  # closing ends it
 
 
-def test_stop_pressed_again_ends_a_hung_run_at_once(make_window, qtbot, tmp_path):
+def test_stop_pressed_again_ends_a_hung_run_at_once(make_window, qtbot, tmp_path, monkeypatch):
     window = make_window(project=project_with("Hangs", tmp_path))
     panel = window.training
-    with qtbot.waitSignal(panel.runner.started, timeout=RUN_MS):
-        panel.buttons["train"].click()
+    marker = hang_marker(tmp_path, monkeypatch)
+    panel.buttons["train"].click()
+    qtbot.waitUntil(marker.exists, timeout=RUN_MS)
     panel.buttons["stop"].click()  # asks for a stop the hung batch never reaches
     assert panel.runner.running and panel.stop_action.isEnabled()
     assert panel.stop_action.text() == "End &now" and "End now" in panel.state.text()
