@@ -58,12 +58,10 @@ class QtTrainingWorker(QObject):
     error = Signal(str)  # the core's message, written for the user
     finished = Signal(object)  # summary.json as a dict (finished, stopped or early-stopped)
 
-    def __init__(
-        self, job: TrainingJob, backend: str | None = None, process: TrainingProcess | None = None
-    ):
+    def __init__(self, job: TrainingJob, backend: str, process: TrainingProcess | None = None):
         super().__init__()
         self.job = job
-        self.backend = "process" if process is not None else backend or training_backend()
+        self.backend = backend  # "process" or "thread", resolved once by the runner
         self.process = process  # a standby already warm, or one started in run()
         if process is not None:
             self.control = process.control
