@@ -16,7 +16,7 @@ import csv
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -153,8 +153,48 @@ def list_runs(root: str | Path) -> list[RunRecord]:
 
 
 def read_run(path: str | Path) -> RunRecord:
-    """Read one run folder; never raises (what could not be read is in ``problems``)."""
+    """Read one run folder; never raises (what could not be read is in ``problems``).
+
+    A folder whose files are as they were last time is not read again (listing a project's
+    runs at every run's start and end stays cheap however many runs it has); the record
+    returned is a copy, its curves shared and not to be changed."""
     path = Path(path)
+    stamp = _stamp(path)
+    cached = _READ.get(path.absolute())
+    if cached is not None and cached[0] == stamp:
+        return replace(cached[1], problems=list(cached[1].problems))
+    run = _read_run(path)
+    if len(_READ) >= READ_CACHE_SIZE:
+        _READ.clear()
+    _READ[path.absolute()] = (stamp, run)
+    return replace(run, problems=list(run.problems))
+
+
+READ_CACHE_SIZE = 1024
+_READ: dict[Path, tuple[tuple, RunRecord]] = {}
+_READ_FILES = (
+    RUN_INFO,
+    "summary.json",
+    "metrics.csv",
+    "checkpoints/best.pt",
+    "checkpoints/last.pt",
+)
+
+
+def _stamp(path: Path) -> tuple:
+    """What :func:`read_run` reads, as (inode, size, mtime) per file (None: missing)."""
+    stamps = []
+    for name in _READ_FILES:
+        try:
+            info = (path / name).stat()
+        except (OSError, ValueError):
+            stamps.append(None)
+        else:
+            stamps.append((info.st_ino, info.st_size, info.st_mtime_ns))
+    return tuple(stamps)
+
+
+def _read_run(path: Path) -> RunRecord:
     run = RunRecord(path=path, status="unfinished")
     info = _info(path, run.problems)
     summary = _json(path / "summary.json", run.problems)

@@ -3,9 +3,9 @@ per epoch with the best epoch marked, and the learning rate per step.
 
 The window shares the machine's cores with training (and, on a thread, its GIL), so drawing
 is kept cheap (issue 15): points come in batches into numpy buffers and reach the curves with
-``setData`` on a slow timer (5 Hz, slower while the GUI thread uses over 2% of a core); axis
-ranges are set by us, in coarse steps, never auto-ranged on every update (a new range redraws
-the axes, pyqtgraph's dearest paint); axes are cached as pixmaps; peak downsampling and
+``setData`` on a slow timer (5 Hz at most, slower when the GUI thread's last interval cost
+more than 2% of a core); axis ranges are set by us, in coarse steps, never auto-ranged on
+every update (a new range redraws the axes, pyqtgraph's dearest paint); axes are cached as pixmaps; peak downsampling and
 clip-to-view keep long runs fast; pens are 1 px and opaque; the finite check stays on because
 a loss can become NaN.
 """
@@ -216,16 +216,16 @@ class QtTrainingPlots(QWidget):
         self._clock = (time.monotonic(), time.thread_time())
 
     def _tick(self) -> None:
-        """Refresh, and pace the timer so the GUI thread's CPU (drawing, signals, all of
-        it) stays near :data:`GUI_CPU_BUDGET`: the run shares the machine's cores."""
+        """Refresh, and set the next interval so the GUI thread's CPU (drawing, signals, all
+        of it) stays within :data:`GUI_CPU_BUDGET`: the run shares the machine's cores.
+
+        The interval is what the last one cost over the budget, at once (a tick that cost
+        30 ms waits 1.5 s), so a short run is not drawn at 5 Hz before the pace adapts."""
         wall, cpu = time.monotonic(), time.thread_time()
-        share = (cpu - self._clock[1]) / max(wall - self._clock[0], 1e-3)
+        used = max(0.0, cpu - self._clock[1])
         self._clock = (wall, cpu)
-        interval = self.timer.interval()
-        if share > GUI_CPU_BUDGET:
-            interval = min(SLOWEST_REFRESH_MS, round(interval * 1.5))
-        elif share < GUI_CPU_BUDGET / 2:
-            interval = max(REFRESH_MS, round(interval / 1.5))
+        wanted = round(1000 * used / GUI_CPU_BUDGET)
+        interval = min(SLOWEST_REFRESH_MS, max(REFRESH_MS, wanted))
         if interval != self.timer.interval():
             self.timer.setInterval(interval)
         self.refresh()

@@ -216,3 +216,26 @@ def test_cli_without_runs_and_with_a_missing_project(tiny, tmp_path):
     assert (code, out.strip()) == (0, "no runs yet")
     code, out, err = cli("runs", str(tmp_path / "nope.ftproj"))
     assert code != 0 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_a_folder_is_read_again_only_when_one_of_its_files_changed(tmp_path, monkeypatch):
+    from ftstudio.core import run_history
+
+    run = tmp_path / "runs" / "a-20260101-000000"
+    run.mkdir(parents=True)
+    (run / "metrics.csv").write_text("kind,epoch,step,train_loss\nepoch,1,3,0.9\n")
+    reads = []
+    real = run_history.read_curves
+    monkeypatch.setattr(run_history, "read_curves", lambda *a: reads.append(a[0]) or real(*a))
+    first = read_run(run)
+    first.problems.append("changed by a caller")  # the cached record keeps its own
+    again = read_run(run)
+    assert len(reads) == 1
+    assert "changed by a caller" not in again.problems
+    assert again.curves.series("train_loss") == ([1], [0.9])
+    with (run / "metrics.csv").open("a") as handle:  # the run went on
+        handle.write("epoch,2,6,0.7\n")
+    grown = read_run(run)
+    assert len(reads) == 2 and grown.curves.series("train_loss") == ([1, 2], [0.9, 0.7])
+    (run / "summary.json").write_text('{"status": "finished", "epochs": 2}')
+    assert read_run(run).status == "finished" and len(reads) == 3
