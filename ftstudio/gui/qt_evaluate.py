@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -35,6 +34,7 @@ from ftstudio.gui.qt_background import QtBackgroundTask
 from ftstudio.gui.qt_cell_samples import MAX_ROWS, QtCellSamples
 from ftstudio.gui.qt_checkpoint_picker import QtCheckpointPicker
 from ftstudio.gui.qt_confusion import QtConfusionMatrix
+from ftstudio.gui.qt_quiet_progress import QuietProgressBar
 
 PROGRESS_INTERVAL_S = 0.05
 MESSAGE_MS = 15000
@@ -90,7 +90,7 @@ class QtEvaluatePanel(QWidget):
         self.evaluate_button = QPushButton("Evaluate")
         self.evaluate_button.setToolTip("Evaluate the checkpoint on the validation data")
         self.evaluate_button.clicked.connect(lambda _checked=False: self.evaluate())
-        self.progress = QProgressBar()
+        self.progress = QuietProgressBar()
         self.progress.setMaximumWidth(160)
         self.progress.hide()
         self.summary = QLabel("Choose a checkpoint and press Evaluate.")

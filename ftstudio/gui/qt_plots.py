@@ -4,7 +4,7 @@ per epoch with the best epoch marked, and the learning rate per step.
 The window shares the machine's cores with training (and, on a thread, its GIL), so drawing
 is kept cheap (issue 15): points come in batches into numpy buffers and reach the curves with
 ``setData`` on a slow timer (5 Hz at most, slower when the GUI thread's last interval cost
-more than 2% of a core); axis ranges are set by us, in coarse steps, never auto-ranged on
+more than 1% of a core); axis ranges are set by us, in coarse steps, never auto-ranged on
 every update (a new range redraws the axes, pyqtgraph's dearest paint); axes are cached as pixmaps; peak downsampling and
 clip-to-view keep long runs fast; pens are 1 px and opaque; the finite check stays on because
 a loss can become NaN.
@@ -31,8 +31,9 @@ from PySide6.QtWidgets import (
 from ftstudio.gui.plot_series import Ema, Series, grown_span, log_range, upper_bound
 
 REFRESH_MS = 200  # 5 Hz: enough for curves, and every refresh is a repaint on the GUI thread
-SLOWEST_REFRESH_MS = 2000
-GUI_CPU_BUDGET = 0.02  # of one core: on a slow machine the refresh slows down to stay within
+SLOWEST_REFRESH_MS = 3000
+# of one core: the run waits for about as much, so the refresh slows down to stay within
+GUI_CPU_BUDGET = 0.01
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#d62728"
 STEP_COLOR = "#c6dbef"  # raw step loss, faint under its smoothed curve
@@ -210,6 +211,13 @@ class QtTrainingPlots(QWidget):
             major=max(1, self._epochs // 8 + (self._epochs % 8 > 0)), minor=1
         )
 
+    def set_peak_lr(self, lr: float | None) -> None:
+        """The run's highest learning rate (its schedules only scale it down): the top of the
+        learning-rate axis, which then never moves during warmup."""
+        if lr and math.isfinite(lr) and lr > 0:
+            self._tops["lr"] = lr * 1.1
+            self._set_y("lr", self.lr_plot, (0.0, self._tops["lr"]))
+
     def start(self) -> None:
         self.timer.setInterval(REFRESH_MS)
         self.timer.start()
@@ -220,7 +228,7 @@ class QtTrainingPlots(QWidget):
         of it) stays within :data:`GUI_CPU_BUDGET`: the run shares the machine's cores.
 
         The interval is what the last one cost over the budget, at once (a tick that cost
-        30 ms waits 1.5 s), so a short run is not drawn at 5 Hz before the pace adapts."""
+        20 ms waits 2 s), so a short run is not drawn at 5 Hz before the pace adapts."""
         wall, cpu = time.monotonic(), time.thread_time()
         used = max(0.0, cpu - self._clock[1])
         self._clock = (wall, cpu)

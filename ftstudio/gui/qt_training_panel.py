@@ -14,12 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QStandardPaths, Qt, QUrl, Signal
+from PySide6.QtCore import QStandardPaths, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QStyle,
     QToolButton,
     QVBoxLayout,
@@ -32,6 +31,7 @@ from ftstudio.core.project import Project
 from ftstudio.core.shapes import ValidationReport, estimate_memory
 from ftstudio.core.training.device import resolve_device
 from ftstudio.core.training.run_dir import new_run_dir as core_new_run_dir
+from ftstudio.gui.qt_quiet_progress import QuietProgressBar
 from ftstudio.gui.qt_training_settings import QtTrainingSettings
 from ftstudio.gui.qt_training_worker import QtTrainingRunner
 from ftstudio.gui.stack_document import StackDocument
@@ -40,6 +40,7 @@ MEMORY_HINT = "Lower the batch size, the input size or the model, or freeze more
 GUI_LOG_EVERY = 5  # loss points per optimizer steps, unless the project sets training.log_every
 MESSAGE_MS = 15000
 SPEED_EVERY_S = 1.0  # samples/s and ETA refresh
+PROGRESS_MS = 1000  # the bar and labels: each update repaints them, and the run waits
 
 
 def runs_root(project: Project) -> Path:
@@ -113,6 +114,9 @@ class QtTrainingPanel(QWidget):
         # asked before a run whose memory estimate is over the free memory; the window
         # connects its dialogs (default: never start such a run)
         self.confirm_memory: Callable[[str], bool] = lambda text: False
+        self.progress_timer = QTimer(self, objectName="ftstudio-progress-refresh")
+        self.progress_timer.setInterval(PROGRESS_MS)
+        self.progress_timer.timeout.connect(self.show_pending)
         self._build(undo)
         self._connect_runner()
         self._update_state()
@@ -138,7 +142,7 @@ class QtTrainingPanel(QWidget):
             self.buttons[name] = button
         buttons.addStretch(1)
         self.settings = QtTrainingSettings(self.doc, undo)
-        self.progress = QProgressBar(objectName="progress", textVisible=True)
+        self.progress = QuietProgressBar(objectName="progress", textVisible=True)
         self.progress.setFormat("Not started")
         self.progress.setValue(0)
         self.speed = _label("speed", "color: #444;")
@@ -177,7 +181,6 @@ class QtTrainingPanel(QWidget):
             from ftstudio.gui.qt_plots import QtTrainingPlots
 
             self._plots = QtTrainingPlots()
-            self._plots.timer.timeout.connect(self.show_pending)  # one UI tick for all
             self._plot_area.layout().addWidget(self._plots)
         return self._plots
 
@@ -258,6 +261,7 @@ class QtTrainingPanel(QWidget):
         self._batch_size = self.settings.value("batch_size")
         self.plots.reset(project.task.kind, self.settings.value("epochs"))
         self.plots.start()
+        self.progress_timer.start()
         self.progress.setRange(0, 0)  # busy until the first batch
         self.progress.setFormat("Preparing data and model…")
         self.speed.clear()
@@ -320,6 +324,7 @@ class QtTrainingPanel(QWidget):
     def shutdown(self) -> None:
         """Stop and join a run, and stop the plot timer (the window is closing)."""
         self.runner.shutdown()
+        self.progress_timer.stop()
         if self._plots is not None:
             self._plots.stop()
 
@@ -332,6 +337,7 @@ class QtTrainingPanel(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat(f"Epoch 1/{info['epochs']}")
         self.plots.set_run_length(info["epochs"], info["epochs"] * info["steps_per_epoch"])
+        self.plots.set_peak_lr(info.get("peak_lr"))
         self.state.setText(f"Training on {info['device']}…")
         self._t0 = time.monotonic()
 
@@ -339,8 +345,8 @@ class QtTrainingPanel(QWidget):
         self._pending_progress = (epoch, batch, step)  # shown at the next refresh tick
 
     def show_pending(self) -> None:
-        """Show the newest progress and epoch row: once per refresh tick, not per message
-        (each label or bar update is a relayout and a repaint that the run waits for)."""
+        """Show the newest progress and epoch row: once a second (:data:`PROGRESS_MS`), not
+        per message (each label or bar update is a relayout and a repaint the run waits for)."""
         if self._pending_row is not None:
             row, self._pending_row = self._pending_row, None
             self.metrics.setText(f"Epoch {row['epoch']}\n{describe_metrics(row)}")
@@ -402,6 +408,7 @@ class QtTrainingPanel(QWidget):
 
     def _ended(self) -> None:
         self.plots.stop()
+        self.progress_timer.stop()
         self.show_pending()
         self.progress.setRange(0, max(1, self.progress.maximum()))
         if self.summary is not None and self.summary["status"] == "finished":

@@ -126,3 +126,20 @@ def test_a_nan_validation_loss_never_becomes_the_best_score(tmp_path):
     summary = fit(model, data, cfg, run_dir=tmp_path)
     assert summary["best"] is None
     assert "best" not in summary["checkpoints"] and "last" in summary["checkpoints"]
+
+
+def test_a_run_reports_its_peak_learning_rate_when_it_starts(tmp_path):
+    from train_helpers import tiny_project
+
+    from ftstudio.core import project as project_io
+    from ftstudio.core.training import Callback, train_project
+
+    class Info(Callback):
+        def on_train_start(self, info):
+            self.info = info
+
+    project = project_io.load(tiny_project(tmp_path / "tiny.ftproj"))
+    seen = Info()
+    train_project(project, overrides={"epochs": 1, "lr": 0.02, "warmup_epochs": 1},
+                  callbacks=[seen], run_dir=tmp_path / "run")  # fmt: skip
+    assert seen.info["peak_lr"] == pytest.approx(0.02)

@@ -211,3 +211,24 @@ def test_the_refresh_interval_is_the_last_ones_cost_over_the_budget(qtbot, monke
     budget = qt_plots.GUI_CPU_BUDGET
     assert intervals[0] == round(12 / budget) == intervals[1]  # steady: share == budget
     assert intervals[2] == max(qt_plots.REFRESH_MS, round(3 / budget))
+
+
+def test_a_warmup_climbs_to_the_runs_peak_lr_under_a_fixed_top(plots):
+    """Each new range redraws an axis (issue 15): with the run's peak learning rate known
+    when it starts, the lr axis does not grow with a warmup, tick after tick."""
+    plots.set_peak_lr(0.01)
+    changes = []
+    box = plots.lr_plot.getPlotItem().getViewBox()
+    box.sigYRangeChanged.connect(lambda *a: changes.append(box.viewRange()[1]))
+    for start in range(1, 31, 5):
+        plots.add_steps([(s, 1.0, 0.01 * min(1.0, s / 20)) for s in range(start, start + 5)])
+        plots.refresh()
+    assert changes == []
+    low, high = plots.lr_plot.getPlotItem().viewRange()[1]
+    assert high >= 0.01 > 0.8 * high  # the peak near the top: the curve uses the height
+    plots.reset("classification", epochs=3, steps=30)  # no peak known (an older run)
+    box.sigYRangeChanged.connect(lambda *a: changes.append(box.viewRange()[1]))
+    for start in range(1, 31, 5):
+        plots.add_steps([(s, 1.0, 0.01 * min(1.0, s / 20)) for s in range(start, start + 5)])
+        plots.refresh()
+    assert len(changes) > 2  # the control: grown with the warmup

@@ -52,6 +52,7 @@ def test_train_on_the_starter_learns_and_draws_live_curves(make_window, qtbot, t
         panel.buttons["train"].click()
         assert not panel.train_action.isEnabled()  # no second run while one is going
         assert panel.stop_action.isEnabled() and panel.plots.timer.isActive()
+        assert panel.progress_timer.isActive()  # the bar and labels: once a second
     assert [row["epoch"] for row in epochs] == [1, 2]
     assert panel.last_error is None and panel.summary["status"] == "finished"
     steps = [point for batch in batches for point in batch]  # (step, loss, lr), in batches
@@ -69,7 +70,8 @@ def test_train_on_the_starter_learns_and_draws_live_curves(make_window, qtbot, t
     assert (panel.run_dir / "metrics.csv").is_file()
     assert str(panel.run_dir) in panel.folder.text()
     assert panel.train_action.isEnabled() and not panel.stop_action.isEnabled()
-    assert not panel.plots.timer.isActive()
+    assert not panel.plots.timer.isActive() and not panel.progress_timer.isActive()
+    assert panel.progress.value() == panel.progress.maximum()  # the last progress shown
     window.undo.undo()
     assert window.doc.project.training["epochs"] == 15 and panel.settings.epochs.value() == 15
 

@@ -186,6 +186,8 @@ class _Run(RunState):
                 "steps_per_epoch": self.steps_per_epoch,
                 "batches_per_epoch": len(self.loader) + self.sampler.skip,
                 "device": str(self.device),
+                # the schedules only scale it down: the top of the learning-rate curve
+                "peak_lr": float(self.optimizer.param_groups[0].get("initial_lr", 0.0)),
                 "run_dir": str(self.run_dir) if self.run_dir else None,
                 "world_size": self.dist.world,
                 "warnings": list(getattr(self.data, "warnings", [])),
