@@ -25,7 +25,7 @@ headline "ratio" is best over best, as the issues define it).
 
     python bench/gui_training.py [--cases seed,custom,starter,evaluate] [--epochs 3]
         [--repeats 3] [--samples 2000] [--backends process,thread] [--cold] [--switch-interval S]
-        [--threads N] [--verbose]
+        [--threads N] [--probe-ms 5] [--keep DIR] [--verbose]
 
 On a loaded machine pass ``--threads 1``: with torch's default pool (one thread per core) a
 training loop on the process's main thread (``ftstudio train``) slowed 8-20x under a load of
@@ -138,7 +138,8 @@ def window(case: dict, out: Path) -> dict:
     spec = json.dumps({**{k: case[k] for k in ("path", "blocks")}, "out": str(out),
                        "evaluate": case.get("evaluate", False),
                        "switch_interval": case.get("switch_interval"),
-                       "backend": case["backend"], "cold": case["cold"]})  # fmt: skip
+                       "backend": case["backend"], "cold": case["cold"],
+                       "probe_ms": case["probe_ms"]})  # fmt: skip
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", FTSTUDIO_TRAINING=case["backend"],
                FTSTUDIO_TRAINING_STANDBY="0" if case["cold"] else "1")  # fmt: skip
     t0 = time.perf_counter()
@@ -177,13 +178,16 @@ def window_child(spec: dict) -> None:
     panel = win.training
     ticks: list[float] = []
     probe = QTimer()
-    probe.setInterval(PROBE_MS)
+    probe.setInterval(max(1, spec["probe_ms"]))
     probe.timeout.connect(lambda: ticks.append(time.perf_counter()))
     state = {"evaluate": None}
     events: list[tuple[str, float]] = []
+    cpu_at: dict[str, float] = {}  # the GUI thread's CPU time when the run started / finished
     for name in ("started", "epoch", "finished"):
         signal = getattr(panel.runner, name)
         signal.connect(lambda *a, name=name: events.append((name, time.perf_counter())))
+        if name != "epoch":
+            signal.connect(lambda *a, name=name: cpu_at.setdefault(name, time.thread_time()))
 
     def start() -> None:
         standby = panel.runner.standby
@@ -197,7 +201,8 @@ def window_child(spec: dict) -> None:
             return
         if spec["evaluate"]:
             state["evaluate"] = open_evaluate_view(win)
-        probe.start()
+        if spec["probe_ms"] > 0:
+            probe.start()
         state["cpu0"] = (time.thread_time(), time.process_time())
         events.append(("click", time.perf_counter()))
         panel.train_action.trigger()
@@ -225,12 +230,20 @@ def window_child(spec: dict) -> None:
         "cpu_s": state["cpu_s"],  # of the whole process (both threads, torch's pool)
         "run_s": state["run_s"],
         "start_s": next((t - t0 for name, t in events if name == "started"), float("nan")),
+        # GUI-thread CPU from the run's start to its end, per second: what the window takes
+        # from the run's cores; unlike the samples/s ratio it hardly moves with the load
+        "gui_ms_per_s": 1000 * (cpu_at["finished"] - cpu_at["started"]) / max(1e-3, _span(events)),
         "events_ms": [(name, round((t - t0) * 1000)) for name, t in events],
         "long_gaps_ms": long,  # (ms after the click the gap began, its length)
     }
     win.dialogs = _Discard()
     win.close()
     print(json.dumps(result))
+
+
+def _span(events: list[tuple[str, float]]) -> float:
+    times = dict(reversed(events))  # the first of each name
+    return dict(events)["finished"] - times["started"]
 
 
 class _Discard:
@@ -276,7 +289,8 @@ def run_case(name: str, case: dict, root: Path, repeats: int, verbose: bool) -> 
             f"  {name} round {r + 1}: window {w['samples_per_s']:,.0f} samples/s, headless "
             f"{h['samples_per_s']:,.0f} ({w['samples_per_s'] / h['samples_per_s']:.2f}x); gaps "
             f"p50 {s['p50']:.1f} p95 {s['p95']:.1f} max {s['max']:.1f} ms; GUI thread CPU "
-            f"{w['gui_cpu_s']:.2f} s = {w['gui_cpu_s'] / w['cpu_s']:.1%} of the process's; "
+            f"{w['gui_cpu_s']:.2f} s = {w['gui_cpu_s'] / w['cpu_s']:.1%} of the process's, "
+            f"{w['gui_ms_per_s']:.0f} ms/s during the run; "
             f"click to first message {w['start_s']:.1f} s ({w['status']})",
             flush=True,
         )
@@ -296,6 +310,7 @@ def run_case(name: str, case: dict, root: Path, repeats: int, verbose: bool) -> 
         "worst_max": max(s["max"] for s in stats),
         "evaluate_open": any(w.get("evaluate_open") for w in wins),
         "gui_share": float(np.median([w["gui_cpu_s"] / w["cpu_s"] for w in wins])),
+        "gui_ms_per_s": float(np.median([w["gui_ms_per_s"] for w in wins])),
         "start_s": float(np.median([w["start_s"] for w in wins])),
         # each round's window run over the headless run next to it: drift in the machine's
         # speed between rounds cancels out, unlike in best over best
@@ -337,6 +352,14 @@ def main() -> None:
         "waits for it, as a user who clicks a few seconds after opening gets)",
     )
     parser.add_argument("--verbose", action="store_true", help="events and gaps > 30 ms")
+    parser.add_argument("--keep", help="write the projects and runs here and keep them")
+    parser.add_argument(
+        "--probe-ms",
+        type=int,
+        default=PROBE_MS,
+        help="the GUI-thread probe's period (0: no probe, no gaps measured: the window's "
+        "throughput without the probe's 200 wake-ups a second)",
+    )
     parser.add_argument("--window-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.window_child:
@@ -349,7 +372,8 @@ def main() -> None:
     print(f"load average {load:.1f} on {os.cpu_count()} CPUs (figures vary with the load)")
     results = {}
     with tempfile.TemporaryDirectory(prefix="ftstudio-gui-bench-") as tmp:
-        root = Path(tmp)
+        root = Path(args.keep or tmp)
+        root.mkdir(parents=True, exist_ok=True)
         cases = write_projects(root, args.epochs, args.samples)
         for backend in args.backends.split(","):
             for name in args.cases.split(","):
@@ -358,13 +382,14 @@ def main() -> None:
                     switch_interval=args.switch_interval,
                     backend=backend,
                     cold=args.cold,
+                    probe_ms=args.probe_ms,
                 )
                 label = f"{name}/{backend}"
                 print(f"{label}:", flush=True)
                 results[label] = run_case(label, case, root / backend, args.repeats, args.verbose)
     print(
         "\ncase               window/s  headless/s  ratio paired  gap p50   p95 (worst)     "
-        "max (worst)  GUI CPU  start"
+        "max (worst)  GUI CPU  ms/s  start"
     )
     for name, r in results.items():
         goal = GOALS["starter_ratio"] if name.startswith("starter") else GOALS["ratio"]
@@ -373,7 +398,7 @@ def main() -> None:
             f"{name:18} {r['window']:9,.0f} {r['headless']:11,.0f}  {r['ratio']:.2f}"
             f"{'+' if r['ratio'] >= goal else '-'} {r['paired']:5.2f}  {r['p50']:6.1f} {r['p95']:6.1f} "
             f"({r['worst_p95']:5.1f}) {r['max']:7.1f} ({r['worst_max']:6.1f})"
-            f"  {r['gui_share']:6.1%} {r['start_s']:5.1f} s{note}"
+            f"  {r['gui_share']:6.1%} {r['gui_ms_per_s']:5.0f} {r['start_s']:5.1f} s{note}"
         )
     print(
         f"goals: ratio >= {GOALS['ratio']} (starter >= {GOALS['starter_ratio']}), "
