@@ -30,8 +30,10 @@ from ftstudio.core.training.relay import LAST_KINDS, RelayCallback, TrainingJob,
 
 log = logging.getLogger(__name__)
 NICENESS = 5  # below the window, so drawing never waits for the run's threads
-POLL_S = 0.25
-CHECKPOINTS_KEPT = "The run folder keeps the checkpoints written so far; Resume continues from them."  # how often the reader checks that the child still lives, when it is quiet
+POLL_S = 0.25  # how often the reader checks that the child still lives, when it is quiet
+CHECKPOINTS_KEPT = (
+    "The run folder keeps the checkpoints written so far; Resume continues from them."
+)
 
 
 class TrainingProcess:
