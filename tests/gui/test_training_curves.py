@@ -169,9 +169,9 @@ def test_overlaid_runs_fit_in_the_ranges(plots):
     assert plots.loss_plot.getPlotItem().viewRange()[1][0] <= math.log10(0.002)  # refitted
 
 
-def test_the_refresh_slows_down_when_drawing_takes_more_than_its_share_of_a_core(
-    qtbot, monkeypatch
-):
+def tick_intervals(qtbot, monkeypatch, cpu_per_tick: list[float]) -> list[int]:
+    """The refresh interval after each tick, when each interval costs ``cpu_per_tick[i]`` s
+    of the GUI thread's CPU (a fake clock: wall time advances by the interval)."""
     from ftstudio.gui import qt_plots
 
     plots = QtTrainingPlots()
@@ -181,13 +181,23 @@ def test_the_refresh_slows_down_when_drawing_takes_more_than_its_share_of_a_core
     monkeypatch.setattr(qt_plots.time, "thread_time", lambda: clock["cpu"])
     plots.start()
     intervals = []
-    for cpu_per_tick in (0.05, 0.05, 0.05, 0.05, 0.05, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0):
+    for cpu in cpu_per_tick:
         clock["wall"] += plots.timer.interval() / 1000
-        clock["cpu"] += cpu_per_tick  # 50 ms of GUI CPU a tick: 25% of a core at 5 Hz
+        clock["cpu"] += cpu
         plots._tick()
         intervals.append(plots.timer.interval())
     plots.stop()
-    # 50 ms over a 2% budget is 2.5 s: the slowest pace at once, not after a few ticks
+    return intervals
+
+
+def test_the_refresh_slows_down_when_drawing_takes_more_than_its_share_of_a_core(
+    qtbot, monkeypatch
+):
+    from ftstudio.gui import qt_plots
+
+    # 50 ms of GUI CPU a tick (25% of a core at 5 Hz): over the budget that is more than the
+    # slowest pace, which it takes at once, not after a few ticks
+    intervals = tick_intervals(qtbot, monkeypatch, [0.05] * 5 + [0.0] * 6)
     assert intervals[:5] == [qt_plots.SLOWEST_REFRESH_MS] * 5
     assert intervals[-1] == qt_plots.REFRESH_MS  # back to 5 Hz once drawing is cheap
 
@@ -195,19 +205,7 @@ def test_the_refresh_slows_down_when_drawing_takes_more_than_its_share_of_a_core
 def test_the_refresh_interval_is_the_last_ones_cost_over_the_budget(qtbot, monkeypatch):
     from ftstudio.gui import qt_plots
 
-    plots = QtTrainingPlots()
-    qtbot.addWidget(plots)
-    clock = {"wall": 100.0, "cpu": 10.0}
-    monkeypatch.setattr(qt_plots.time, "monotonic", lambda: clock["wall"])
-    monkeypatch.setattr(qt_plots.time, "thread_time", lambda: clock["cpu"])
-    plots.start()
-    intervals = []
-    for cpu_per_tick in (0.012, 0.012, 0.003):
-        clock["wall"] += plots.timer.interval() / 1000
-        clock["cpu"] += cpu_per_tick
-        plots._tick()
-        intervals.append(plots.timer.interval())
-    plots.stop()
+    intervals = tick_intervals(qtbot, monkeypatch, [0.012, 0.012, 0.003])
     budget = qt_plots.GUI_CPU_BUDGET
     assert intervals[0] == round(12 / budget) == intervals[1]  # steady: share == budget
     assert intervals[2] == max(qt_plots.REFRESH_MS, round(3 / budget))
