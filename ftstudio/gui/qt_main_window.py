@@ -77,6 +77,9 @@ class QtMainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)  # palette keeps full height
         self.evaluation = QtEvaluateDocks(self)  # the Evaluate dock: Evaluate, Try a sample
+        # the keyboard starts on the model (Ctrl+Up/Down, Delete), not in the palette's
+        # filter, whose blinking cursor would repaint the palette twice a second
+        self.stack_view.setFocus(Qt.OtherFocusReason)
         self.resize(1360, 860)
         self._restore_layout()
         self.update_title()

@@ -110,3 +110,12 @@ def test_plot_legends_appear_with_the_first_points(qtbot):
     assert metric_legend.isVisible()
     plots.reset()  # a new run starts empty again
     assert not loss_legend.isVisible() and not metric_legend.isVisible()
+
+
+def test_the_keyboard_starts_on_the_model_not_the_palette_filter(window, qtbot):
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None)
+    assert QApplication.focusWidget() is window.stack_view
+    assert not window.palette.filter.hasFocus()  # no blinking cursor repainting the palette
