@@ -3,6 +3,9 @@
 Each case trains one project twice per round, alternating which goes first: headless with
 ``ftstudio train`` in a subprocess, and in the real ``QtMainWindow`` (offscreen) in another
 subprocess that clicks the window's Train action and runs a real event loop (``app.exec()``).
+One window serves all the rounds of a case, as a user trains again and again in one window:
+its runs then come seconds from the headless ones beside them (this machine's speed drifts
+by 15-20% over tens of seconds), and a window that gets slower with each run shows it.
 While the window trains, a 5 ms ``QTimer`` on the GUI thread records the gaps between its
 ticks (from the click to the end of the run). Best of ``--repeats`` rounds for throughput.
 
@@ -24,7 +27,7 @@ the median over the rounds of each round's window run over the headless run besi
 headline "ratio" is best over best, as the issues define it).
 
     python bench/gui_training.py [--cases seed,custom,starter,evaluate] [--epochs 3]
-        [--repeats 3] [--samples 2000] [--backends process,thread] [--cold] [--switch-interval S]
+        [--repeats 5] [--samples 2000] [--backends process,thread] [--cold] [--switch-interval S]
         [--threads N] [--probe-ms 5] [--keep DIR] [--verbose]
 
 On a loaded machine pass ``--threads 1``: with torch's default pool (one thread per core) a
@@ -134,27 +137,54 @@ def headless(case: dict, out: Path) -> dict:
     return {"samples_per_s": throughput(out), "wall_s": time.perf_counter() - t0}
 
 
-def window(case: dict, out: Path) -> dict:
-    spec = json.dumps({**{k: case[k] for k in ("path", "blocks")}, "out": str(out),
-                       "evaluate": case.get("evaluate", False),
-                       "switch_interval": case.get("switch_interval"),
-                       "backend": case["backend"], "cold": case["cold"],
-                       "probe_ms": case["probe_ms"]})  # fmt: skip
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", FTSTUDIO_TRAINING=case["backend"],
-               FTSTUDIO_TRAINING_STANDBY="0" if case["cold"] else "1")  # fmt: skip
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, __file__, "--window-child", spec],
-        check=True, capture_output=True, text=True, env=env,
-    )  # fmt: skip
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    result["samples_per_s"] = throughput(Path(result["run_dir"]))
-    result["wall_s"] = time.perf_counter() - t0
-    return result
+class WindowSession:
+    """One window (a subprocess) that trains the case run after run, each on request, so
+    its runs alternate with the headless ones a few seconds apart (the machine's speed
+    drifts over tens of seconds) and its start-up is paid once."""
+
+    def __init__(self, case: dict, out: Path):
+        spec = json.dumps({**{k: case[k] for k in ("path", "blocks")}, "out": str(out),
+                           "evaluate": case.get("evaluate", False),
+                           "switch_interval": case.get("switch_interval"),
+                           "backend": case["backend"], "cold": case["cold"],
+                           "probe_ms": case["probe_ms"]})  # fmt: skip
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen", FTSTUDIO_TRAINING=case["backend"],
+                   FTSTUDIO_TRAINING_STANDBY="0" if case["cold"] else "1")  # fmt: skip
+        out.mkdir(parents=True, exist_ok=True)
+        self.log = open(out / "window-stderr.txt", "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--window-child", spec],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env,
+        )  # fmt: skip
+
+    def run(self) -> dict:
+        t0 = time.perf_counter()
+        self.proc.stdin.write("run\n")
+        self.proc.stdin.flush()
+        for line in self.proc.stdout:
+            if line.startswith(RESULT_MARK):
+                result = json.loads(line[len(RESULT_MARK) :])
+                result["samples_per_s"] = throughput(Path(result["run_dir"]))
+                result["wall_s"] = time.perf_counter() - t0
+                return result
+        raise RuntimeError(f"the window exited early; see {self.log.name}")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.flush()
+        self.proc.wait(timeout=60)
+        self.log.close()
+
+
+RESULT_MARK = "BENCH-RESULT "
 
 
 def window_child(spec: dict) -> None:
-    """In its own process: the real window, Train clicked, a 5 ms probe, ``app.exec()``."""
+    """In its own process: the real window under ``app.exec()``. Each ``run`` line on stdin
+    clicks Train (a 5 ms probe on while it trains) and prints the run's figures; ``quit``
+    closes the window. Between runs the GUI thread waits on stdin, so an idle window takes
+    nothing from the headless runs."""
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -169,7 +199,6 @@ def window_child(spec: dict) -> None:
     from ftstudio.gui.qt_main_window import QtMainWindow
 
     out = Path(spec["out"])
-    out.mkdir(parents=True, exist_ok=True)
     settings = QSettings(str(out / "settings.ini"), QSettings.IniFormat)
     win = QtMainWindow(project_io.load(spec["path"]), settings=settings,
                        recovery_dir=out / "recovery")  # fmt: skip
@@ -180,7 +209,7 @@ def window_child(spec: dict) -> None:
     probe = QTimer()
     probe.setInterval(max(1, spec["probe_ms"]))
     probe.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    state = {"evaluate": None}
+    state: dict = {"evaluate": None}
     events: list[tuple[str, float]] = []
     cpu_at: dict[str, float] = {}  # the GUI thread's CPU time when the run started / finished
     for name in ("started", "epoch", "finished"):
@@ -188,6 +217,15 @@ def window_child(spec: dict) -> None:
         signal.connect(lambda *a, name=name: events.append((name, time.perf_counter())))
         if name != "epoch":
             signal.connect(lambda *a, name=name: cpu_at.setdefault(name, time.thread_time()))
+
+    def next_command() -> None:
+        if sys.stdin.readline().strip() == "run":
+            ticks.clear()
+            events.clear()
+            cpu_at.clear()
+            start()
+        else:
+            app.quit()
 
     def start() -> None:
         standby = panel.runner.standby
@@ -199,7 +237,7 @@ def window_child(spec: dict) -> None:
         ):
             QTimer.singleShot(50, start)
             return
-        if spec["evaluate"]:
+        if spec["evaluate"] and state["evaluate"] is None:
             state["evaluate"] = open_evaluate_view(win)
         if spec["probe_ms"] > 0:
             probe.start()
@@ -209,36 +247,42 @@ def window_child(spec: dict) -> None:
 
     def ended() -> None:
         probe.stop()
-        gui_cpu, all_cpu = time.thread_time(), time.process_time()
-        state["gui_cpu_s"] = gui_cpu - state["cpu0"][0]
-        state["cpu_s"] = all_cpu - state["cpu0"][1]
+        state["gui_cpu_s"] = time.thread_time() - state["cpu0"][0]
+        state["cpu_s"] = time.process_time() - state["cpu0"][1]
         state["run_s"] = time.perf_counter() - events[0][1]
-        app.quit()
+        QTimer.singleShot(0, report)  # after the other slots of ``ended`` (the summary)
+
+    def report() -> None:
+        gaps = np.diff(np.array(ticks)) * 1000 if len(ticks) > 1 else np.zeros(1)
+        t0 = events[0][1]
+        long = [
+            (round((ticks[i] - t0) * 1000), round(float(g))) for i, g in enumerate(gaps) if g > 30
+        ]
+        result = {
+            "run_dir": str(panel.run_dir),
+            "status": (panel.summary or {}).get("status", panel.last_error),
+            "gaps_ms": [round(float(g), 2) for g in gaps],
+            "evaluate_open": state["evaluate"],
+            "gui_cpu_s": state["gui_cpu_s"],  # CPU time of the GUI thread from click to end
+            "cpu_s": state["cpu_s"],  # of the whole process (all its threads)
+            "run_s": state["run_s"],
+            "start_s": next((t - t0 for name, t in events if name == "started"), float("nan")),
+            # GUI-thread CPU from the run's start to its end, per second: what the window
+            # takes from the run's cores; unlike the samples/s ratio it hardly moves with load
+            "gui_ms_per_s": 1000
+            * (cpu_at["finished"] - cpu_at["started"])
+            / max(1e-3, _span(events)),
+            "events_ms": [(name, round((t - t0) * 1000)) for name, t in events],
+            "long_gaps_ms": long,  # (ms after the click the gap began, its length)
+        }
+        print(RESULT_MARK + json.dumps(result), flush=True)
+        next_command()
 
     panel.runner.ended.connect(ended)
-    QTimer.singleShot(0, start)
+    QTimer.singleShot(0, next_command)
     app.exec()
-    gaps = np.diff(np.array(ticks)) * 1000 if len(ticks) > 1 else np.zeros(1)
-    t0 = events[0][1] if events else 0.0
-    long = [(round((ticks[i] - t0) * 1000), round(float(g))) for i, g in enumerate(gaps) if g > 30]
-    result = {
-        "run_dir": str(panel.run_dir),
-        "status": (panel.summary or {}).get("status", panel.last_error),
-        "gaps_ms": [round(float(g), 2) for g in gaps],
-        "evaluate_open": state["evaluate"],
-        "gui_cpu_s": state["gui_cpu_s"],  # CPU time of the GUI thread from click to end
-        "cpu_s": state["cpu_s"],  # of the whole process (both threads, torch's pool)
-        "run_s": state["run_s"],
-        "start_s": next((t - t0 for name, t in events if name == "started"), float("nan")),
-        # GUI-thread CPU from the run's start to its end, per second: what the window takes
-        # from the run's cores; unlike the samples/s ratio it hardly moves with the load
-        "gui_ms_per_s": 1000 * (cpu_at["finished"] - cpu_at["started"]) / max(1e-3, _span(events)),
-        "events_ms": [(name, round((t - t0) * 1000)) for name, t in events],
-        "long_gaps_ms": long,  # (ms after the click the gap began, its length)
-    }
     win.dialogs = _Discard()
     win.close()
-    print(json.dumps(result))
 
 
 def _span(events: list[tuple[str, float]]) -> float:
@@ -275,27 +319,37 @@ def gap_stats(gaps: list[float]) -> dict:
 
 def run_case(name: str, case: dict, root: Path, repeats: int, verbose: bool) -> dict:
     heads, wins = [], []
-    for r in range(repeats):
-        order = ("headless", "window") if r % 2 == 0 else ("window", "headless")
-        for side in order:
-            out = root / name / f"{side}-{r}"
-            if side == "headless":
-                heads.append(headless(case, out))
-            else:
-                wins.append(window(case, out))
-        w, h = wins[-1], heads[-1]
-        s = gap_stats(w["gaps_ms"])
-        print(
-            f"  {name} round {r + 1}: window {w['samples_per_s']:,.0f} samples/s, headless "
-            f"{h['samples_per_s']:,.0f} ({w['samples_per_s'] / h['samples_per_s']:.2f}x); gaps "
-            f"p50 {s['p50']:.1f} p95 {s['p95']:.1f} max {s['max']:.1f} ms; GUI thread CPU "
-            f"{w['gui_cpu_s']:.2f} s = {w['gui_cpu_s'] / w['cpu_s']:.1%} of the process's, "
-            f"{w['gui_ms_per_s']:.0f} ms/s during the run; "
-            f"click to first message {w['start_s']:.1f} s ({w['status']})",
-            flush=True,
-        )
-        if verbose:
-            print(f"    events {w['events_ms']}\n    gaps > 30 ms {w['long_gaps_ms']}")
+    session = WindowSession(case, root / name / "window")
+    try:
+        for r in range(repeats):
+            order = ("headless", "window") if r % 2 == 0 else ("window", "headless")
+            for side in order:
+                if side == "headless":
+                    heads.append(headless(case, root / name / f"headless-{r}"))
+                else:
+                    wins.append(session.run())
+            _print_round(name, r, wins[-1], heads[-1], verbose)
+    finally:
+        session.close()
+    return _summary(wins, heads)
+
+
+def _print_round(name: str, r: int, w: dict, h: dict, verbose: bool) -> None:
+    s = gap_stats(w["gaps_ms"])
+    print(
+        f"  {name} round {r + 1}: window {w['samples_per_s']:,.0f} samples/s, headless "
+        f"{h['samples_per_s']:,.0f} ({w['samples_per_s'] / h['samples_per_s']:.2f}x); gaps "
+        f"p50 {s['p50']:.1f} p95 {s['p95']:.1f} max {s['max']:.1f} ms; GUI thread CPU "
+        f"{w['gui_cpu_s']:.2f} s = {w['gui_cpu_s'] / w['cpu_s']:.1%} of the process's, "
+        f"{w['gui_ms_per_s']:.0f} ms/s during the run; "
+        f"click to first message {w['start_s']:.1f} s ({w['status']})",
+        flush=True,
+    )
+    if verbose:
+        print(f"    events {w['events_ms']}\n    gaps > 30 ms {w['long_gaps_ms']}")
+
+
+def _summary(wins: list[dict], heads: list[dict]) -> dict:
     best_w = max(w["samples_per_s"] for w in wins)
     best_h = max(h["samples_per_s"] for h in heads)
     stats = [gap_stats(w["gaps_ms"]) for w in wins]
@@ -326,7 +380,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", default="seed,custom,starter,evaluate")
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument(
         "--samples", type=int, default=2000, help="seed-sequence samples (template: 2000)"
     )
