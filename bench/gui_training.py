@@ -8,6 +8,7 @@ its runs then come seconds from the headless ones beside them (this machine's sp
 by 15-20% over tens of seconds), and a window that gets slower with each run shows it.
 While the window trains, a 5 ms ``QTimer`` on the GUI thread records the gaps between its
 ticks (from the click to the end of the run). Best of ``--repeats`` rounds for throughput.
+The exit status is 1 when a case misses a goal (each one named in the last line).
 
 Samples/s is the training samples of all epochs over the time the epochs' loops took (the
 ``samples_per_s`` / ``time_s`` columns of ``metrics.csv``), the same measure for both sides.
@@ -459,6 +460,23 @@ def main() -> None:
         f"p95 < {GOALS['p95_ms']:.0f} ms, max < {GOALS['max_ms']:.0f} ms; best of "
         f"{args.repeats} rounds (worst in brackets); load {os.getloadavg()[0]:.1f} at the end"
     )
+    missed = missed_goals(results, gaps_measured=args.probe_ms > 0)
+    print("missed: " + "; ".join(missed) if missed else "all goals met")
+    sys.exit(1 if missed else 0)
+
+
+def missed_goals(results: dict[str, dict], gaps_measured: bool) -> list[str]:
+    """Each goal a case missed, in words (the exit status is 1 when there is one)."""
+    missed = []
+    for name, r in results.items():
+        goal = GOALS["starter_ratio"] if name.startswith("starter") else GOALS["ratio"]
+        if r["ratio"] < goal:
+            missed.append(f"{name} ratio {r['ratio']:.2f} < {goal}")
+        if gaps_measured and r["p95"] >= GOALS["p95_ms"]:
+            missed.append(f"{name} gap p95 {r['p95']:.1f} ms >= {GOALS['p95_ms']:.0f}")
+        if gaps_measured and r["max"] >= GOALS["max_ms"]:
+            missed.append(f"{name} gap max {r['max']:.1f} ms >= {GOALS['max_ms']:.0f}")
+    return missed
 
 
 if __name__ == "__main__":
