@@ -3,9 +3,10 @@
 Fusion animates a progress bar that has been busy (range 0-0) and then stands at its minimum:
 about 60 repaints a second, each repainting its parents' background under it. Drawn without
 a style object the bar is not repainted, but then the style's animation has no target and
-never stops: the application's animation timer ticks 60 times a second for good, waking the
-GUI thread, which takes CPU from a run (issue 15). So the style animates a stand-in object
-that declines the animation's first update, and the style stops it at once.
+nothing stops it until the bar next shows progress: the application's animation timer ticks
+60 times a second meanwhile, waking the GUI thread, which takes CPU from a run (issue 15).
+So the style animates a plain QObject instead: it accepts none of the animation's updates,
+and the style stops an animation whose target declines one, at its first frame.
 """
 
 from __future__ import annotations
@@ -14,15 +15,10 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QProgressBar, QStyle, QStyleOptionProgressBar, QStylePainter
 
 
-class _AnimationSink(QObject):
-    """A style animation's target that declines every update (its ``event`` accepts none
-    of them), so the animation stops at its first frame."""
-
-
 class QuietProgressBar(QProgressBar):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._animation_sink = _AnimationSink(self)
+        self._animation_sink = QObject(self)  # declines the style's animation updates
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
         painter = QStylePainter(self)
