@@ -41,7 +41,9 @@ def run(args) -> int:
     from ftstudio.core import project as project_io
     from ftstudio.core.errors import TrainingError
     from ftstudio.core.training import train_project
+    from ftstudio.core.training.allocator import keep_freed_memory
 
+    keep_freed_memory()  # this process exists to train
     for flag in ("epochs", "batch_size", "profile"):
         value = getattr(args, flag)
         if value is not None and value < 1:

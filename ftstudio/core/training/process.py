@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ftstudio.core.failures import MEMORY_HINT
+from ftstudio.core.training.allocator import keep_freed_memory
 from ftstudio.core.training.callbacks import TrainControl
 from ftstudio.core.training.relay import LAST_KINDS, RelayCallback, TrainingJob, run_relayed
 
@@ -202,6 +203,7 @@ def child_main(jobs: Any, writer: Any, control: TrainControl, warm: Any) -> None
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the terminal is the window's
     if hasattr(os, "nice"):
         os.nice(NICENESS)  # the window's thread gets a core the moment it needs one
+    keep_freed_memory()
     try:
         warm_up(jobs)
         warm.set()
