@@ -32,6 +32,10 @@ from ftstudio.gui.plot_series import Ema, Series, grown_span, log_range, upper_b
 
 REFRESH_MS = 200  # 5 Hz: enough for curves, and every refresh is a repaint on the GUI thread
 SLOWEST_REFRESH_MS = 3000
+# A run's first refresh draws its ranges and first curves, every axis anew (20-30 ms, the
+# dearest of a run): after its first batches, a short run's whole training, and half a
+# second after the first progress update (PROGRESS_MS), so the two never add up to one stall
+FIRST_REFRESH_MS = 1500
 # of one core: the run waits for about as much, so the refresh slows down to stay within
 GUI_CPU_BUDGET = 0.01
 TRAIN_COLOR = "#1f77b4"
@@ -45,6 +49,7 @@ PERCENT_TICKS = [
     [(v / 100, f"{v}%") for v in range(0, 101, 20)],
     [(v / 100, "") for v in range(10, 100, 20)],
 ]
+LEFT_AXIS_WIDTH = 56  # px, the axis label and the widest tick text ("0.0001", "100%")
 LOSS_KEYS = ("step_loss", "smooth_loss", "train_loss", "val_loss")
 
 
@@ -59,6 +64,9 @@ def _plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
         axis.setLabel(text, color="#222")
         axis.enableAutoSIPrefix(False)  # never "accuracy (x0.001)"
         axis.setCacheMode(QGraphicsItem.DeviceCoordinateCache)  # repaint = blit
+    # a fixed width: a wider tick label would resize the axis, relayout and repaint the plot
+    # again (a run's first curves were painted four times over)
+    item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
     item.showGrid(x=True, y=True, alpha=0.25)
     item.setDownsampling(auto=True, mode="peak")
     item.setClipToView(True)
@@ -87,7 +95,6 @@ class QtTrainingPlots(QWidget):
         self.metric_plot = _plot("Accuracy", "epoch", "accuracy")
         self.lr_plot = _plot("Learning rate", "optimizer step", "learning rate")
         self.lr_plot.getPlotItem().setTitle("Learning rate", color="#222", size="9pt")
-        self.lr_plot.getPlotItem().getAxis("left").setWidth(56)
         # legends where the curves usually are not: loss falls, accuracy rises
         for plot, offset in ((self.loss_plot, (-8, 8)), (self.metric_plot, (-8, -8))):
             plot.getPlotItem().addLegend(offset=offset, labelTextColor="#222", brush="#ffffffe0")
@@ -125,6 +132,7 @@ class QtTrainingPlots(QWidget):
         self._ranges: dict[str, Any] = {}
         self._tops: dict[str, float | None] = {}
         self._dirty: set[str] = set()  # series with points not drawn yet
+        self._pending_start: tuple[int, int, float | None] | None = None
         self._overlay = None
         self._build_smoothing()
         self.timer = QTimer(self)
@@ -196,6 +204,7 @@ class QtTrainingPlots(QWidget):
         axis.setTicks(None if self.regression else PERCENT_TICKS)  # 0-1 read as 0%-100%
         item.legend.setOffset((-8, 8) if self.regression else (-8, -8))  # MAE falls
         self._ranges, self._tops = {}, {}
+        self._pending_start = None
         self.set_run_length(epochs, steps)
         self._dirty = set(self.series)
         self.refresh()
@@ -211,6 +220,17 @@ class QtTrainingPlots(QWidget):
             major=max(1, self._epochs // 8 + (self._epochs % 8 > 0)), minor=1
         )
 
+    def run_started(self, epochs: int, steps: int, peak_lr: float | None) -> None:
+        """The run's length and peak learning rate, drawn at the next refresh (not now: a
+        new range redraws the axes, and now is the run's first batches)."""
+        self._pending_start = (epochs, steps, peak_lr)
+
+    def _apply_run_start(self) -> None:
+        if self._pending_start is not None:
+            (epochs, steps, peak_lr), self._pending_start = self._pending_start, None
+            self.set_run_length(epochs, steps)
+            self.set_peak_lr(peak_lr)
+
     def set_peak_lr(self, lr: float | None) -> None:
         """The run's highest learning rate (its schedules only scale it down): the top of the
         learning-rate axis, which then never moves during warmup."""
@@ -219,7 +239,7 @@ class QtTrainingPlots(QWidget):
             self._set_y("lr", self.lr_plot, (0.0, self._tops["lr"]))
 
     def start(self) -> None:
-        self.timer.setInterval(REFRESH_MS)
+        self.timer.setInterval(FIRST_REFRESH_MS)
         self.timer.start()
         self._clock = (time.monotonic(), time.thread_time())
 
@@ -294,6 +314,7 @@ class QtTrainingPlots(QWidget):
     # ------------------------------------------------------------ drawing
 
     def refresh(self) -> None:
+        self._apply_run_start()
         if not self._dirty:
             return
         dirty, self._dirty = self._dirty, set()

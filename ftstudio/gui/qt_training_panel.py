@@ -336,8 +336,8 @@ class QtTrainingPanel(QWidget):
         self.progress.setRange(0, max(1, epochs * info["batches_per_epoch"]))
         self.progress.setValue(0)
         self.progress.setFormat(f"Epoch 1/{info['epochs']}")
-        self.plots.set_run_length(info["epochs"], info["epochs"] * info["steps_per_epoch"])
-        self.plots.set_peak_lr(info.get("peak_lr"))
+        steps = info["epochs"] * info["steps_per_epoch"]
+        self.plots.run_started(info["epochs"], steps, info.get("peak_lr"))
         self.state.setText(f"Training on {info['device']}…")
         self._t0 = time.monotonic()
 

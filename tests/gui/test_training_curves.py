@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QApplication
 
 from ftstudio.core.run_history import RunCurves, RunRecord
 from ftstudio.gui.plot_series import Ema, log_range
@@ -230,3 +231,58 @@ def test_a_warmup_climbs_to_the_runs_peak_lr_under_a_fixed_top(plots):
         plots.add_steps([(s, 1.0, 0.01 * min(1.0, s / 20)) for s in range(start, start + 5)])
         plots.refresh()
     assert len(changes) > 2  # the control: grown with the warmup
+
+
+def test_a_runs_start_redraws_no_axis_before_the_next_refresh(window):
+    """The run's first batches share the cores with the GUI thread (issue 8's starter lost
+    its first epoch to it): its length and peak lr wait for the curves' next refresh."""
+    panel = window.training
+    plots = panel.plots
+    plots.reset("classification", epochs=3, steps=1)
+    changes = []
+    for plot in (plots.loss_plot, plots.lr_plot, plots.metric_plot):
+        box = plot.getPlotItem().getViewBox()
+        box.sigXRangeChanged.connect(lambda *a: changes.append("x"))
+        box.sigYRangeChanged.connect(lambda *a: changes.append("y"))
+    info = {"epochs": 3, "start_epoch": 0, "batches_per_epoch": 10, "steps_per_epoch": 10,
+            "peak_lr": 0.01, "device": "cpu"}  # fmt: skip
+    panel.runner.started.emit(info)
+    assert changes == []
+    plots.refresh()
+    assert changes  # the control: the start's ranges are drawn at the refresh
+    low, high = plots.loss_plot.getPlotItem().viewRange()[0]
+    assert low < 1 and 29 < high < 32  # the whole run: 30 steps
+    assert 0.01 < plots.lr_plot.getPlotItem().viewRange()[1][1] < 0.013
+
+
+def test_the_left_axes_keep_their_width_whatever_the_tick_labels(plots, qtbot):
+    """A wider tick label used to widen its axis: a relayout and more repaints of the plot
+    on each new range (a run's first curves were painted four times)."""
+    axes = [p.getPlotItem().getAxis("left") for p in (plots.loss_plot, plots.metric_plot,
+                                                      plots.lr_plot)]  # fmt: skip
+    plots.show()
+    qtbot.waitExposed(plots)
+    before = [axis.width() for axis in axes]
+    plots.add_steps([(s, 10.0 ** (4 - s / 10), 0.5 * 10.0 ** (-s / 20)) for s in range(1, 90)])
+    plots.add_epoch({"epoch": 1, "step": 89, "train_loss": 1e-4, "train_accuracy": 0.123})
+    plots.refresh()
+    for _ in range(2):  # paint now (the axes measure their labels), then any relayout
+        for plot in (plots.loss_plot, plots.metric_plot, plots.lr_plot):
+            plot.viewport().repaint()
+        QApplication.processEvents()
+    assert [axis.width() for axis in axes] == before
+    assert len(set(before)) == 1  # the three plots' areas line up
+
+
+def test_a_runs_first_refresh_waits_for_its_first_batches_and_not_on_a_progress_tick(window):
+    from ftstudio.gui import qt_plots, qt_training_panel
+
+    panel = window.training
+    panel.plots.start()
+    try:
+        first = panel.plots.timer.interval()
+        assert first == qt_plots.FIRST_REFRESH_MS > qt_plots.REFRESH_MS
+        assert first % qt_training_panel.PROGRESS_MS != 0  # the two timers never fire together
+    finally:
+        panel.plots.stop()
+    assert not panel.plots.timer.isActive()
