@@ -2,8 +2,8 @@
 process, trained run after run on request.
 
 :class:`WindowSession` starts this file as a subprocess; :func:`window_child` is that
-process: each ``run`` line on its stdin clicks Train under ``app.exec()`` with a timer probe
-on the GUI thread, and prints the run's figures on one line.
+process: each ``run`` line on its stdin clicks Train under ``app.exec()`` (``run probe``: with a
+timer probe on the GUI thread), and prints the run's figures on one line.
 """
 
 from __future__ import annotations
@@ -38,9 +38,11 @@ class WindowSession:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env,
         )  # fmt: skip
 
-    def run(self) -> dict:
+    def run(self, probe: bool) -> dict:
+        """One run; ``probe``: with the GUI-thread probe, which measures the stalls but wakes
+        the GUI thread 200 times a second (its throughput is not the window's own)."""
         t0 = time.perf_counter()
-        self.proc.stdin.write("run\n")
+        self.proc.stdin.write("run probe\n" if probe else "run\n")
         self.proc.stdin.flush()
         for line in self.proc.stdout:
             if line.startswith(RESULT_MARK):
@@ -62,7 +64,8 @@ RESULT_MARK = "BENCH-RESULT "
 
 def window_child(spec: dict) -> None:
     """In its own process: the real window under ``app.exec()``. Each ``run`` line on stdin
-    clicks Train (a 5 ms probe on while it trains) and prints the run's figures; ``quit``
+    clicks Train (``run probe``: a 5 ms probe on while it trains) and prints the run's
+    figures; ``quit``
     closes the window. Between runs the GUI thread waits on stdin, so an idle window takes
     nothing from the headless runs."""
     from PySide6.QtCore import QSettings, QTimer
@@ -99,7 +102,9 @@ def window_child(spec: dict) -> None:
             signal.connect(lambda *a, name=name: cpu_at.setdefault(name, time.thread_time()))
 
     def next_command() -> None:
-        if sys.stdin.readline().strip() == "run":
+        command = sys.stdin.readline().split()
+        if command[:1] == ["run"]:
+            state["probe"] = command[1:] == ["probe"] and spec["probe_ms"] > 0
             ticks.clear()
             events.clear()
             cpu_at.clear()
@@ -119,7 +124,7 @@ def window_child(spec: dict) -> None:
             return
         if spec["evaluate"] and state["evaluate"] is None:
             state["evaluate"] = open_evaluate_view(win)
-        if spec["probe_ms"] > 0:
+        if state["probe"]:
             probe.start()
         state["cpu0"] = (time.thread_time(), time.process_time())
         events.append(("click", time.perf_counter()))
@@ -141,7 +146,8 @@ def window_child(spec: dict) -> None:
         result = {
             "run_dir": str(panel.run_dir),
             "status": (panel.summary or {}).get("status", panel.last_error),
-            "gaps_ms": [round(float(g), 2) for g in gaps],
+            "probe": state["probe"],
+            "gaps_ms": [round(float(g), 2) for g in gaps] if state["probe"] else [],
             "evaluate_open": state["evaluate"],
             "gui_cpu_s": state["gui_cpu_s"],  # CPU time of the GUI thread from click to end
             "cpu_s": state["cpu_s"],  # of the whole process (all its threads)
@@ -155,7 +161,21 @@ def window_child(spec: dict) -> None:
             "events_ms": [(name, round((t - t0) * 1000)) for name, t in events],
             "long_gaps_ms": long,  # (ms after the click the gap began, its length)
         }
-        print(RESULT_MARK + json.dumps(result), flush=True)
+        state["result"] = result
+        when_quiet()
+
+    def when_quiet() -> None:
+        """Report once the window's next standby process is warm: it imports torch (seconds
+        of CPU), which would otherwise slow the headless run the bench starts next."""
+        runner = panel.runner
+        if spec["backend"] == "process" and not spec["cold"]:
+            if runner.standby is None:
+                runner.standby_timer.stop()
+                runner.prepare_standby()  # now, not STANDBY_DELAY_MS after the run
+            if runner.standby is not None and not runner.standby.warm.is_set():
+                QTimer.singleShot(50, when_quiet)
+                return
+        print(RESULT_MARK + json.dumps(state.pop("result")), flush=True)
         next_command()
 
     panel.runner.ended.connect(ended)
