@@ -90,8 +90,11 @@ def test_cli_validate_of_an_endless_loop_ends_with_one_line(tmp_path):
 
 STUCK = textwrap.dedent(
     """
-    import argparse, sys, threading, torch
+    import argparse, signal, sys, threading, torch
     from ftstudio import cli
+
+    # as in a terminal, even when pytest runs as a background job (which ignores Ctrl-C)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     module = torch.jit.load(sys.argv[1])
     x = torch.zeros(1, 3, 8, 8)
