@@ -43,6 +43,7 @@ class RunCurves:
 
     epochs: list[dict[str, float]] = field(default_factory=list)  # "epoch", "step": ints
     steps: list[tuple[int, float]] = field(default_factory=list)
+    step_lrs: list[float] = field(default_factory=list)  # each step's lr (nan: not written)
 
     def series(self, key: str) -> tuple[list[int], list[float]]:
         """Epoch numbers and values of ``key`` (e.g. ``val_loss``) over the epochs that have it."""
@@ -243,6 +244,7 @@ def read_curves(path: Path, problems: list[str] | None = None) -> RunCurves:
                     curves.epochs.append(numbers)
                 elif kind == "step" and "step" in numbers and "train_loss" in numbers:
                     curves.steps.append((int(numbers["step"]), numbers["train_loss"]))
+                    curves.step_lrs.append(numbers.get("lr", math.nan))
                 else:  # cut off by a kill, or not ours
                     skipped += 1
     except (OSError, csv.Error, UnicodeError) as exc:

@@ -70,7 +70,12 @@ def make_editor(
         editor = QWidget()
         line = QLineEdit(str(value))
         line.setObjectName("path")
-        browse = QPushButton("Browse…")
+        browse = QPushButton("…", objectName="browse")  # narrow: the path gets the room
+        browse.setToolTip(f"Choose the file: {param.help or param.title}")
+        browse.setMaximumWidth(32)
+
+        def show_path(text: str) -> None:  # the dock is narrow: the whole path on hover
+            line.setToolTip("\n\n".join(t for t in (text, param.help) if t))
 
         def pick() -> None:
             chosen = choose_file(param.help or param.title)
@@ -79,10 +84,12 @@ def make_editor(
                 on_commit(chosen)
 
         browse.clicked.connect(pick)
+        line.textChanged.connect(show_path)
         line.editingFinished.connect(lambda: on_commit(line.text()))
+        show_path(line.text())
         layout = QHBoxLayout(editor)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(line)
+        layout.addWidget(line, 1)
         layout.addWidget(browse)
     else:
         editor = QLineEdit(str(value))

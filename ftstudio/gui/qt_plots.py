@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,10 @@ SLOWEST_REFRESH_MS = 3000
 FIRST_REFRESH_MS = 1500
 # of one core: the run waits for about as much, so the refresh slows down to stay within
 GUI_CPU_BUDGET = 0.01
+# a frame the run's end would replace within this is not drawn (a short run's whole
+# training: its only frame mid-run cost it 2-3%); new points wait at most HOLD_AT_MOST_S
+LAST_FRAME_S = 1.0
+HOLD_AT_MOST_S = 2.0
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#d62728"
 STEP_COLOR = "#c6dbef"  # raw step loss, faint under its smoothed curve
@@ -140,6 +145,9 @@ class QtTrainingPlots(QWidget):
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self._tick)
         self._clock = (0.0, 0.0)  # (wall, GUI-thread CPU) at the last tick
+        # the run's batches left, in seconds (None: unknown, or paused); the panel sets it
+        self.seconds_left: Callable[[], float | None] = lambda: None
+        self._held_since: float | None = None
         self._layout()
         self.reset()
 
@@ -239,6 +247,7 @@ class QtTrainingPlots(QWidget):
             self._set_y("lr", self.lr_plot, (0.0, self._tops["lr"]))
 
     def start(self) -> None:
+        self._held_since = None
         self.timer.setInterval(FIRST_REFRESH_MS)
         self.timer.start()
         self._clock = (time.monotonic(), time.thread_time())
@@ -256,7 +265,20 @@ class QtTrainingPlots(QWidget):
         interval = min(SLOWEST_REFRESH_MS, max(REFRESH_MS, wanted))
         if interval != self.timer.interval():
             self.timer.setInterval(interval)
-        self.refresh()
+        if not self._hold(wall):
+            self.refresh()
+
+    def _hold(self, now: float) -> bool:
+        """Skip this tick's frame: the run's batches end within :data:`LAST_FRAME_S`, and
+        the end (:meth:`stop`) draws it all; never for longer than :data:`HOLD_AT_MOST_S`
+        (a long validation after the last batch)."""
+        left = self.seconds_left()
+        if left is None or left >= LAST_FRAME_S or not self._dirty:
+            self._held_since = None
+            return False
+        if self._held_since is None:
+            self._held_since = now
+        return now - self._held_since < HOLD_AT_MOST_S
 
     def stop(self) -> None:
         """Stop the timer and draw what came in since the last tick."""

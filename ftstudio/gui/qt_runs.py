@@ -8,6 +8,7 @@ Ticking a run overlays it on the training curves; Resume continues the selected 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -272,9 +273,16 @@ def resume_in_panel(training, run: RunRecord) -> bool:
     """Continue ``run`` from its ``last.pt`` in the Training dock, its earlier curves shown."""
     if not training.train(resume=run.last_checkpoint):
         return False
-    plots = training.plots
-    for step, loss in run.curves.steps:
-        plots.add_step(step, loss)
-    for row in run.curves.epochs:
+    plots, curves = training.plots, run.curves
+    lrs = curves.step_lrs if all(math.isfinite(lr) for lr in curves.step_lrs) else None
+    if lrs and len(lrs) == len(curves.steps):
+        plots.add_steps(
+            [(step, loss, lr) for (step, loss), lr in zip(curves.steps, lrs, strict=True)]
+        )
+    else:
+        plots.add_steps(curves.steps)
+    for row in curves.epochs:
         plots.add_epoch(row)
+    if run.best_epoch is not None:  # the engine flags only improvements from now on
+        plots.best_epoch = run.best_epoch
     return True

@@ -108,6 +108,7 @@ class QtTrainingPanel(QWidget):
         self._batch_size = 1
         self._t0 = self._speed_at = 0.0
         self._pending_progress: tuple[int, int, int] | None = None
+        self._latest_progress: tuple[int, int, float] | None = None  # (epoch, batch, when)
         # what else keeps Train off (a profiling run), as a phrase; "" when nothing does
         self.busy_elsewhere: Callable[[], str] = lambda: ""
         self._pending_row: dict[str, Any] | None = None
@@ -181,6 +182,7 @@ class QtTrainingPanel(QWidget):
             from ftstudio.gui.qt_plots import QtTrainingPlots
 
             self._plots = QtTrainingPlots()
+            self._plots.seconds_left = self.seconds_left  # no frame the run's end replaces
             self._plot_area.layout().addWidget(self._plots)
         return self._plots
 
@@ -220,6 +222,7 @@ class QtTrainingPanel(QWidget):
         self.stop_action.setEnabled(running)
         if running:
             return
+        self.state.show()
         if elsewhere and ok:
             self.state.setText(f"Train is off while {elsewhere}.")
             self.state.setStyleSheet("color: #555;")
@@ -237,6 +240,7 @@ class QtTrainingPanel(QWidget):
         else:
             self.state.setText("Ready. Train uses a copy; you can keep editing.")
             self.state.setStyleSheet("color: #555;")
+            self.state.setVisible(self.summary is None)  # else the run's summary is there
 
     # ------------------------------------------------------------ commands
 
@@ -257,7 +261,7 @@ class QtTrainingPanel(QWidget):
             self._error(str(exc))
             return False
         self.summary, self.last_error, self.info = None, None, {}
-        self._pending_progress = self._pending_row = None
+        self._pending_progress = self._pending_row = self._latest_progress = None
         self._batch_size = self.settings.value("batch_size")
         self.plots.reset(project.task.kind, self.settings.value("epochs"))
         self.plots.start()
@@ -265,10 +269,11 @@ class QtTrainingPanel(QWidget):
         self.progress.setRange(0, 0)  # busy until the first batch
         self.progress.setFormat("Preparing data and model…")
         self.speed.clear()
+        self.speed.show()
         self.metrics.clear()
         self.error.hide()
-        self.folder.setTextFormat(Qt.PlainText)
-        self.folder.setText(f"Run folder: {self.run_dir}")
+        self._show_folder(self.run_dir, link=False)
+        self.state.show()
         self.state.setText("Loading data and building the model…")
         self.state.setStyleSheet("color: #555;")
         self.runner.start(project, overrides, self.run_dir, shortfall is not None, resume)
@@ -278,6 +283,18 @@ class QtTrainingPanel(QWidget):
         self.runningChanged.emit(True)
         self.message.emit(f"Training {project.name}…", MESSAGE_MS)
         return True
+
+    def _show_folder(self, folder: Path, link: bool) -> None:
+        """The run folder by its name (one line), the whole path in the tooltip; a link to
+        open it once the run has ended."""
+        self.folder.setToolTip(str(folder))
+        if not link:
+            self.folder.setTextFormat(Qt.PlainText)
+            self.folder.setText(f"Run folder: {folder.name}")
+            return
+        url = html.escape(QUrl.fromLocalFile(str(folder)).toString())
+        self.folder.setTextFormat(Qt.RichText)  # a link; the name itself is escaped
+        self.folder.setText(f'Run folder: <a href="{url}">{html.escape(folder.name)}</a>')
 
     def memory_shortfall(self) -> str | None:
         """Why the run would not fit in the training device's free memory, or None."""
@@ -343,6 +360,26 @@ class QtTrainingPanel(QWidget):
 
     def _progress(self, epoch: int, batch: int, step: int) -> None:
         self._pending_progress = (epoch, batch, step)  # shown at the next refresh tick
+        self._latest_progress = (epoch, batch, time.monotonic())
+
+    def _batches_done(self, epoch: int, batch: int) -> int:
+        """Batches this run has trained (a resumed run counts from where it started)."""
+        per_epoch = self.info["batches_per_epoch"]
+        return (epoch - self.info["start_epoch"]) * per_epoch + (
+            per_epoch if batch < 0 else batch + 1
+        )
+
+    def seconds_left(self) -> float | None:
+        """When the run's batches will be done at their pace so far; None if not known."""
+        latest = self._latest_progress
+        if latest is None or not self.info or self.runner.paused:
+            return None
+        epoch, batch, at = latest
+        done, took = self._batches_done(epoch, batch), at - self._t0
+        if done <= 0 or took <= 0:
+            return None
+        total = (self.info["epochs"] - self.info["start_epoch"]) * self.info["batches_per_epoch"]
+        return max(0.0, (total - done) * took / done - (time.monotonic() - at))
 
     def show_pending(self) -> None:
         """Show the newest progress and epoch row: once a second (:data:`PROGRESS_MS`), not
@@ -354,8 +391,7 @@ class QtTrainingPanel(QWidget):
             return
         (epoch, batch, step), self._pending_progress = self._pending_progress, None
         info = self.info
-        per_epoch = info["batches_per_epoch"]
-        done = (epoch - info["start_epoch"]) * per_epoch + (per_epoch if batch < 0 else batch + 1)
+        done = self._batches_done(epoch, batch)
         self.progress.setValue(min(done, self.progress.maximum()))
         shown = min(epoch + 1 + (batch < 0), info["epochs"])
         self.progress.setFormat(f"Epoch {shown}/{info['epochs']} · step {step} · %p%")
@@ -387,6 +423,7 @@ class QtTrainingPanel(QWidget):
     def _finished(self, summary: dict[str, Any]) -> None:
         self.show_pending()  # the last progress; its epoch row gives way to the summary
         self.summary = summary
+        self.plots.refresh()  # training is over: draw now, not when the process has exited
         done, epochs = summary["epochs_completed"], summary["epochs"]
         verb = {
             "finished": f"Finished {done} epochs",
@@ -395,18 +432,17 @@ class QtTrainingPanel(QWidget):
         }.get(summary["status"], summary["status"])
         text = f"{verb} in {clock(summary['time_s'])}"
         final_row = summary.get("final") or {}
+        if isinstance(final_row.get("samples_per_s"), float):  # the last epoch's
+            text += f" · {final_row['samples_per_s']:,.0f} samples/s"
+        self.speed.hide()  # its figure is in the summary: room for the settings above
         final = describe_metrics(final_row)
         self.metrics.setText(f"{text}:\n{final}" if final else text)
-        if isinstance(final_row.get("samples_per_s"), float):
-            self.speed.setText(f"{final_row['samples_per_s']:,.0f} samples/s in the last epoch")
         if summary.get("run_dir"):
-            url = QUrl.fromLocalFile(summary["run_dir"]).toString()
-            shown = html.escape(str(summary["run_dir"]))
-            self.folder.setTextFormat(Qt.RichText)  # a link; the path itself is escaped
-            self.folder.setText(f'Run folder: <a href="{html.escape(url)}">{shown}</a>')
+            self._show_folder(Path(summary["run_dir"]), link=True)
         self.message.emit(f"{verb}. {final.replace(chr(10), '; ')}", MESSAGE_MS)
 
     def _ended(self) -> None:
+        self._latest_progress = None
         self.plots.stop()
         self.progress_timer.stop()
         self.show_pending()
@@ -423,4 +459,5 @@ class QtTrainingPanel(QWidget):
         self._update_state()
         self.runningChanged.emit(False)
         if self.last_error is not None:
+            self.state.show()
             self.state.setText("The run failed; see the message below.")

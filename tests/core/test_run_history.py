@@ -60,6 +60,9 @@ def test_a_finished_run_is_listed_with_its_summary_best_epoch_and_curves(tiny):
     assert run.last_checkpoint == run.path / "checkpoints" / "last.pt"
     assert run.curves.series("val_loss") == ([1, 2], pytest.approx(values))
     assert run.curves.steps and all(isinstance(s, int) for s, _ in run.curves.steps)
+    step_rows = epoch_rows(run.path, kind="step")
+    assert run.curves.step_lrs == [float(r["lr"]) for r in step_rows]
+    assert len(run.curves.step_lrs) == len(run.curves.steps)
     assert run.started is not None and not run.problems and not run.can_resume
     (best_label, best), (last_label, last) = checkpoint_choices(runs)
     assert (best, last) == (run.best_checkpoint, run.last_checkpoint)

@@ -61,9 +61,10 @@ def summary(run_dir: Path) -> dict[str, Any]:
     return json.loads((run_dir / "summary.json").read_text())
 
 
-def epoch_rows(run_dir: Path) -> list[dict[str, str]]:
+def epoch_rows(run_dir: Path, kind: str = "epoch") -> list[dict[str, str]]:
+    """The rows of ``kind`` ("epoch" or "step") in a run's ``metrics.csv``."""
     with (run_dir / "metrics.csv").open() as handle:
-        return [r for r in csv.DictReader(handle) if r["kind"] == "epoch"]
+        return [r for r in csv.DictReader(handle) if r["kind"] == kind]
 
 
 def tiny_project(path: Path, samples: int = 48, **training: Any) -> Path:

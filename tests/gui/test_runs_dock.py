@@ -145,7 +145,7 @@ def test_two_runs_overlaid_toggled_and_best_epochs_marked(make_window, tiny_path
 def test_resume_from_the_window_continues_from_the_last_epoch(make_window, tiny_path, qtbot):
     control = TrainControl()
     stopped = train_project(
-        project_io.load(tiny_path), {"epochs": 3}, [StopAfter(control, 1)], control
+        project_io.load(tiny_path), {"epochs": 3, "log_every": 1}, [StopAfter(control, 1)], control
     )
     folder = read_run(stopped.summary["run_dir"]).path
     first_row = (folder / "metrics.csv").read_text().splitlines()[:2]
@@ -162,6 +162,10 @@ def test_resume_from_the_window_continues_from_the_last_epoch(make_window, tiny_
     with qtbot.waitSignal(panel.runner.ended, timeout=RUN_MS):
         runs.resume_button.click()
         assert not runs.resume_button.isEnabled()  # no second run while it goes
+        plots = panel.plots  # the earlier epoch, drawn before the run's first message
+        assert plots.best_epoch == run.best_epoch == 1
+        assert plots.series["lr"].size == len(run.curves.steps) > 0
+        assert list(plots.series["lr"].y) == run.curves.step_lrs
     assert panel.last_error is None and starts[0]["start_epoch"] == 1
     assert panel.run_dir == folder
     assert panel.summary["resumed"]["checkpoint"] == str(run.last_checkpoint)

@@ -286,3 +286,47 @@ def test_a_runs_first_refresh_waits_for_its_first_batches_and_not_on_a_progress_
     finally:
         panel.plots.stop()
     assert not panel.plots.timer.isActive()
+
+
+def test_no_frame_is_drawn_that_the_runs_end_would_replace_within_a_second(qtbot, monkeypatch):
+    """A run's last second (a short run's whole training) is not drawn mid-way: its end
+    draws it all; points never wait longer than HOLD_AT_MOST_S, nor when the end is far."""
+    from ftstudio.gui import qt_plots
+
+    plots = QtTrainingPlots()
+    qtbot.addWidget(plots)
+    clock = {"wall": 100.0, "cpu": 10.0, "left": 0.4}
+    monkeypatch.setattr(qt_plots.time, "monotonic", lambda: clock["wall"])
+    monkeypatch.setattr(qt_plots.time, "thread_time", lambda: clock["cpu"])
+    plots.seconds_left = lambda: clock["left"]
+
+    def drawn() -> int:
+        x = plots.curves["step_loss"].getOriginalDataset()[0]
+        return 0 if x is None else len(x)
+
+    def tick(seconds: float) -> None:
+        clock["wall"] += seconds
+        plots._tick()
+
+    plots.start()
+    plots.add_steps(points(20))
+    tick(1.5)
+    assert drawn() == 0  # the batches end within a second: held
+    tick(qt_plots.HOLD_AT_MOST_S - 0.1)
+    assert drawn() == 0
+    tick(0.2)
+    assert drawn() == 20  # held long enough (a long validation after the last batch)
+    plots.add_steps(points(30, start=21))
+    clock["left"] = qt_plots.LAST_FRAME_S + 5
+    tick(0.2)
+    assert drawn() == 30  # the end is far: drawn at once
+    plots.add_steps(points(40, start=31))
+    clock["left"] = None  # unknown (paused, or no progress yet): drawn
+    tick(0.2)
+    assert drawn() == 40
+    plots.add_steps(points(50, start=41))
+    clock["left"] = 0.0
+    tick(0.2)
+    assert drawn() == 40
+    plots.stop()  # the run's end draws what was held
+    assert drawn() == 50 and not plots.timer.isActive()

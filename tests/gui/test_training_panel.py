@@ -68,7 +68,16 @@ def test_train_on_the_starter_learns_and_draws_live_curves(make_window, qtbot, t
     assert shown is not None and float(shown.group(1)) > 90
     assert panel.run_dir.parent == tmp_path / "runs"  # next to the project file
     assert (panel.run_dir / "metrics.csv").is_file()
-    assert str(panel.run_dir) in panel.folder.text()
+    assert panel.folder.toolTip() == str(panel.run_dir)  # the name shown, the path here
+    assert f">{panel.run_dir.name}</a>" in panel.folder.text()
+    # after the run, its summary stands alone: room for the settings above it
+    assert re.search(r"^Finished 2 epochs in .* · [\d,]+ samples/s:", panel.metrics.text())
+    assert panel.speed.isHidden() and panel.state.isHidden()
+    panel.busy_elsewhere = lambda: "a profiling run is going"
+    panel._update_state()  # what keeps Train off is said again
+    assert not panel.state.isHidden() and "Train is off" in panel.state.text()
+    panel.busy_elsewhere = lambda: ""
+    panel._update_state()
     assert panel.train_action.isEnabled() and not panel.stop_action.isEnabled()
     assert not panel.plots.timer.isActive() and not panel.progress_timer.isActive()
     assert panel.progress.value() == panel.progress.maximum()  # the last progress shown
@@ -245,3 +254,24 @@ def test_the_run_failed_never_shows_an_empty_message(starter, qtbot, monkeypatch
     assert "The run failed" in panel.state.text()
     assert expected in panel.error.text() and len(panel.error.text()) > 25
     assert panel.error.text() in starter.statusBar().currentMessage()
+
+
+def test_seconds_left_is_the_runs_batches_left_at_its_pace(starter, monkeypatch):
+    from ftstudio.gui import qt_training_panel
+
+    panel = starter.training
+    clock = {"now": 500.0}
+    monkeypatch.setattr(qt_training_panel.time, "monotonic", lambda: clock["now"])
+    assert panel.plots.seconds_left == panel.seconds_left  # the curves ask the panel
+    assert panel.seconds_left() is None  # no run
+    panel.info = {"epochs": 3, "start_epoch": 1, "batches_per_epoch": 100}  # resumed at 1
+    panel._t0 = 500.0
+    clock["now"] = 502.0
+    panel._progress(1, 49, 50)  # 50 batches in 2 s, 150 left
+    assert panel.seconds_left() == pytest.approx(6.0)
+    clock["now"] = 503.0
+    assert panel.seconds_left() == pytest.approx(5.0)
+    panel._progress(2, -1, 200)  # every batch done (the last validation may still run)
+    assert panel.seconds_left() == 0.0
+    panel._ended()
+    assert panel.seconds_left() is None
