@@ -436,7 +436,7 @@ class QtTrainingPanel(QWidget):
             text += f" · {final_row['samples_per_s']:,.0f} samples/s"
         self.speed.hide()  # its figure is in the summary: room for the settings above
         final = describe_metrics(final_row)
-        self.metrics.setText(f"{text}:\n{final}" if final else text)
+        self.metrics.setText(f"{text}\n{final}" if final else text)
         if summary.get("run_dir"):
             self._show_folder(Path(summary["run_dir"]), link=True)
         self.message.emit(f"{verb}. {final.replace(chr(10), '; ')}", MESSAGE_MS)

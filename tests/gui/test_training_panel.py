@@ -71,7 +71,7 @@ def test_train_on_the_starter_learns_and_draws_live_curves(make_window, qtbot, t
     assert panel.folder.toolTip() == str(panel.run_dir)  # the name shown, the path here
     assert f">{panel.run_dir.name}</a>" in panel.folder.text()
     # after the run, its summary stands alone: room for the settings above it
-    assert re.search(r"^Finished 2 epochs in .* · [\d,]+ samples/s:", panel.metrics.text())
+    assert re.search(r"^Finished 2 epochs in .* · [\d,]+ samples/s\n", panel.metrics.text())
     assert panel.speed.isHidden() and panel.state.isHidden()
     panel.busy_elsewhere = lambda: "a profiling run is going"
     panel._update_state()  # what keeps Train off is said again
