@@ -31,6 +31,7 @@ from ftstudio.gui.qt_status import QtStatusBar
 from ftstudio.gui.qt_training_panel import QtTrainingPanel
 from ftstudio.gui.qt_undo_keys import share_undo_keys
 from ftstudio.gui.qt_validator import QtValidator
+from ftstudio.gui.settled_objects import settle_start_up_objects
 from ftstudio.gui.stack_document import StackDocument
 
 LAYOUT_VERSION = 1  # 1: the training dock holds the panel (older layouts sized a placeholder)
@@ -73,6 +74,8 @@ class QtMainWindow(QMainWindow):
         self.doc.connect(self._on_event)
         self.undo.cleanChanged.connect(self._clean_changed)
         self.validator.reportReady.connect(self._show_report)
+        # start-up's objects out of full collections, once torch is imported
+        self.validator.reportReady.connect(settle_start_up_objects)
         self.validator.failed.connect(self.status.set_failure)
         self.setAcceptDrops(True)
         self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)  # palette keeps full height
