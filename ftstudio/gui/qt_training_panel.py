@@ -423,7 +423,9 @@ class QtTrainingPanel(QWidget):
     def _finished(self, summary: dict[str, Any]) -> None:
         self.show_pending()  # the last progress; its epoch row gives way to the summary
         self.summary = summary
-        self.plots.refresh()  # training is over: draw now, not when the process has exited
+        # training is over: draw now, not when the process has exited; after these labels
+        # have been laid out and painted, not in the same stall of the event loop
+        QTimer.singleShot(0, self.plots, self.plots.refresh)
         done, epochs = summary["epochs_completed"], summary["epochs"]
         verb = {
             "finished": f"Finished {done} epochs",

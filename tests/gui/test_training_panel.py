@@ -275,3 +275,19 @@ def test_seconds_left_is_the_runs_batches_left_at_its_pace(starter, monkeypatch)
     assert panel.seconds_left() == 0.0
     panel._ended()
     assert panel.seconds_left() is None
+
+
+def test_the_finished_runs_curves_are_drawn_after_its_labels_not_in_the_same_stall(
+    starter, qtbot, tmp_path
+):
+    panel = starter.training
+    plots = panel.plots
+    plots.add_steps([(s, 1.0 / s, 0.01) for s in range(1, 40)])
+    summary = {"epochs_completed": 2, "epochs": 2, "status": "finished", "time_s": 3.0,
+               "final": {"val_accuracy": 0.9, "samples_per_s": 1000.0},
+               "run_dir": str(tmp_path / "run")}  # fmt: skip
+    panel._finished(summary)
+    assert "Finished 2 epochs" in panel.metrics.text()
+    assert plots.curves["step_loss"].getOriginalDataset()[0] is None  # not in this stall
+    qtbot.waitUntil(lambda: plots.curves["step_loss"].getOriginalDataset()[0] is not None)
+    assert len(plots.curves["step_loss"].getOriginalDataset()[0]) == 39
