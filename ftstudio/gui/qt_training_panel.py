@@ -34,6 +34,7 @@ from ftstudio.core.training.run_dir import new_run_dir as core_new_run_dir
 from ftstudio.gui.qt_quiet_progress import QuietProgressBar
 from ftstudio.gui.qt_training_settings import QtTrainingSettings
 from ftstudio.gui.qt_training_worker import QtTrainingRunner
+from ftstudio.gui.run_pace import RunPace
 from ftstudio.gui.stack_document import StackDocument
 
 MEMORY_HINT = "Lower the batch size, the input size or the model, or freeze more blocks."
@@ -106,9 +107,9 @@ class QtTrainingPanel(QWidget):
         self.last_error: str | None = None
         self.info: dict[str, Any] = {}
         self._batch_size = 1
-        self._t0 = self._speed_at = 0.0
+        self._speed_at = 0.0
+        self.pace = RunPace()  # batches done and time left, for the ETA and the curves
         self._pending_progress: tuple[int, int, int] | None = None
-        self._latest_progress: tuple[int, int, float] | None = None  # (epoch, batch, when)
         # what else keeps Train off (a profiling run), as a phrase; "" when nothing does
         self.busy_elsewhere: Callable[[], str] = lambda: ""
         self._pending_row: dict[str, Any] | None = None
@@ -261,7 +262,8 @@ class QtTrainingPanel(QWidget):
             self._error(str(exc))
             return False
         self.summary, self.last_error, self.info = None, None, {}
-        self._pending_progress = self._pending_row = self._latest_progress = None
+        self._pending_progress = self._pending_row = None
+        self.pace.clear()
         self._batch_size = self.settings.value("batch_size")
         self.plots.reset(project.task.kind, self.settings.value("epochs"))
         self.plots.start()
@@ -356,30 +358,16 @@ class QtTrainingPanel(QWidget):
         steps = info["epochs"] * info["steps_per_epoch"]
         self.plots.run_started(info["epochs"], steps, info.get("peak_lr"))
         self.state.setText(f"Training on {info['device']}…")
-        self._t0 = time.monotonic()
+        self.pace.start(info, time.monotonic())
 
     def _progress(self, epoch: int, batch: int, step: int) -> None:
         self._pending_progress = (epoch, batch, step)  # shown at the next refresh tick
-        self._latest_progress = (epoch, batch, time.monotonic())
-
-    def _batches_done(self, epoch: int, batch: int) -> int:
-        """Batches this run has trained (a resumed run counts from where it started)."""
-        per_epoch = self.info["batches_per_epoch"]
-        return (epoch - self.info["start_epoch"]) * per_epoch + (
-            per_epoch if batch < 0 else batch + 1
-        )
+        if self.pace.info:
+            self.pace.record(epoch, batch, time.monotonic())
 
     def seconds_left(self) -> float | None:
         """When the run's batches will be done at their pace so far; None if not known."""
-        latest = self._latest_progress
-        if latest is None or not self.info or self.runner.paused:
-            return None
-        epoch, batch, at = latest
-        done, took = self._batches_done(epoch, batch), at - self._t0
-        if done <= 0 or took <= 0:
-            return None
-        total = (self.info["epochs"] - self.info["start_epoch"]) * self.info["batches_per_epoch"]
-        return max(0.0, (total - done) * took / done - (time.monotonic() - at))
+        return None if self.runner.paused else self.pace.seconds_left(time.monotonic())
 
     def show_pending(self) -> None:
         """Show the newest progress and epoch row: once a second (:data:`PROGRESS_MS`), not
@@ -391,18 +379,16 @@ class QtTrainingPanel(QWidget):
             return
         (epoch, batch, step), self._pending_progress = self._pending_progress, None
         info = self.info
-        done = self._batches_done(epoch, batch)
+        done = self.pace.batches_done(epoch, batch)
         self.progress.setValue(min(done, self.progress.maximum()))
         shown = min(epoch + 1 + (batch < 0), info["epochs"])
         self.progress.setFormat(f"Epoch {shown}/{info['epochs']} · step {step} · %p%")
         now = time.monotonic()
-        elapsed = now - self._t0
         if now - self._speed_at < SPEED_EVERY_S and batch >= 0:
             return  # a new label text relays the column out: once a second is enough
         self._speed_at = now
-        if done > 0 and elapsed > 0 and not self.runner.paused:
-            rate = done / elapsed
-            left = (self.progress.maximum() - done) / rate
+        rate, left = self.pace.rate(), self.seconds_left()
+        if rate is not None and left is not None:
             self.speed.setText(f"{rate * self._batch_size:,.0f} samples/s · ETA {clock(left)}")
 
     def _steps(self, points: list[tuple[int, float, float]]) -> None:
@@ -444,10 +430,10 @@ class QtTrainingPanel(QWidget):
         self.message.emit(f"{verb}. {final.replace(chr(10), '; ')}", MESSAGE_MS)
 
     def _ended(self) -> None:
-        self._latest_progress = None
         self.plots.stop()
         self.progress_timer.stop()
         self.show_pending()
+        self.pace.clear()
         self.progress.setRange(0, max(1, self.progress.maximum()))
         if self.summary is not None and self.summary["status"] == "finished":
             self.progress.setValue(self.progress.maximum())

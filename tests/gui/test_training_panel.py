@@ -265,7 +265,7 @@ def test_seconds_left_is_the_runs_batches_left_at_its_pace(starter, monkeypatch)
     assert panel.plots.seconds_left == panel.seconds_left  # the curves ask the panel
     assert panel.seconds_left() is None  # no run
     panel.info = {"epochs": 3, "start_epoch": 1, "batches_per_epoch": 100}  # resumed at 1
-    panel._t0 = 500.0
+    panel.pace.start(panel.info, 500.0)
     clock["now"] = 502.0
     panel._progress(1, 49, 50)  # 50 batches in 2 s, 150 left
     assert panel.seconds_left() == pytest.approx(6.0)
