@@ -274,13 +274,10 @@ def resume_in_panel(training, run: RunRecord) -> bool:
     if not training.train(resume=run.last_checkpoint):
         return False
     plots, curves = training.plots, run.curves
-    lrs = curves.step_lrs if all(math.isfinite(lr) for lr in curves.step_lrs) else None
-    if lrs and len(lrs) == len(curves.steps):
-        plots.add_steps(
-            [(step, loss, lr) for (step, loss), lr in zip(curves.steps, lrs, strict=True)]
-        )
-    else:
-        plots.add_steps(curves.steps)
+    points = curves.steps
+    if all(math.isfinite(lr) for lr in curves.step_lrs):  # an older metrics.csv may lack lr
+        points = [(s, loss, lr) for (s, loss), lr in zip(points, curves.step_lrs, strict=True)]
+    plots.add_steps(points)
     for row in curves.epochs:
         plots.add_epoch(row)
     if run.best_epoch is not None:  # the engine flags only improvements from now on
