@@ -40,9 +40,10 @@ FIRST_REFRESH_MS = 1500
 # of one core: the run waits for about as much, so the refresh slows down to stay within
 GUI_CPU_BUDGET = 0.01
 # a frame the run's end would replace within this is not drawn (a short run's whole
-# training: its only frame mid-run cost it 2-3%); new points wait at most HOLD_AT_MOST_S
-LAST_FRAME_S = 1.0
-HOLD_AT_MOST_S = 2.0
+# training: its only frame mid-run cost it 2-3%); new points wait at most HOLD_AT_MOST_S,
+# the longest a run's frames are apart anyway, so a held frame never looks late
+LAST_FRAME_S = 2.0
+HOLD_AT_MOST_S = SLOWEST_REFRESH_MS / 1000
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#d62728"
 STEP_COLOR = "#c6dbef"  # raw step loss, faint under its smoothed curve

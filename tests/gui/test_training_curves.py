@@ -288,9 +288,9 @@ def test_a_runs_first_refresh_waits_for_its_first_batches_and_not_on_a_progress_
     assert not panel.plots.timer.isActive()
 
 
-def test_no_frame_is_drawn_that_the_runs_end_would_replace_within_a_second(qtbot, monkeypatch):
-    """A run's last second (a short run's whole training) is not drawn mid-way: its end
-    draws it all; points never wait longer than HOLD_AT_MOST_S, nor when the end is far."""
+def test_no_frame_is_drawn_that_the_runs_end_would_replace_soon(qtbot, monkeypatch):
+    """A run's last LAST_FRAME_S (a short run's whole training) is not drawn mid-way: its
+    end draws it all; points never wait longer than HOLD_AT_MOST_S, nor when the end is far."""
     from ftstudio.gui import qt_plots
 
     plots = QtTrainingPlots()
@@ -311,7 +311,7 @@ def test_no_frame_is_drawn_that_the_runs_end_would_replace_within_a_second(qtbot
     plots.start()
     plots.add_steps(points(20))
     tick(1.5)
-    assert drawn() == 0  # the batches end within a second: held
+    assert drawn() == 0  # the batches end within LAST_FRAME_S: held
     tick(qt_plots.HOLD_AT_MOST_S - 0.1)
     assert drawn() == 0
     tick(0.2)

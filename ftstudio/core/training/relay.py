@@ -26,7 +26,10 @@ from ftstudio.core.training.callbacks import Callback, TrainControl
 from ftstudio.core.training.run import train_project
 
 log = logging.getLogger(__name__)
-SEND_INTERVAL_S = 0.25  # at most 4 progress messages a second, each with the points since
+# at most 2 progress messages a second, each with the points since: the window shows the
+# progress once a second (each message wakes two of its threads, and each waking takes a core
+# from the run)
+SEND_INTERVAL_S = 0.5
 MESSAGE_KINDS = ("started", "progress", "steps", "epoch", "checkpoint", "error", "finished")
 LAST_KINDS = ("error", "finished")  # a run sends exactly one of these, last
 
