@@ -16,6 +16,8 @@ In the probe run, a 5 ms ``QTimer`` on the GUI thread records the gaps between i
 (from the click to the end of the run). Best of ``--repeats`` rounds for throughput; the
 window reports a run once its next standby training process is warm, so that process's
 start-up (seconds of CPU) never overlaps the headless run that follows.
+Before every run, of either side, the bench writes dirty pages out and waits for idle cores
+(``settle``): each run starts from the same quiet machine.
 The exit status is 1 when a case misses a goal (each one named in the last line).
 
 Samples/s is the training samples of all epochs over the time the epochs' loops took (the
@@ -168,6 +170,7 @@ def run_case(name: str, case: dict, root: Path, repeats: int, verbose: bool) -> 
         for r in range(repeats):
             sides = SIDES if probing else SIDES[:2]
             for side in sides[r % len(sides) :] + sides[: r % len(sides)]:
+                settle()
                 if side == "headless":
                     runs[side].append(headless(case, root / name / f"headless-{r}"))
                 else:
@@ -181,6 +184,40 @@ def run_case(name: str, case: dict, root: Path, repeats: int, verbose: bool) -> 
 
 
 SIDES = ("headless", "window", "probe")
+QUIET = 0.97  # the cores' idle share over QUIET_WINDOW_S that counts as settled
+QUIET_WINDOW_S = 0.5
+SETTLE_AT_MOST_S = 15.0
+
+
+def settle() -> float:
+    """Before each run: write the dirty pages out (``sync``) and wait until the cores are
+    idle, so that no run starts on the last one's leftovers (its checkpoints' writeback, a
+    process's teardown). The window waits for its next standby process after a run, a quiet
+    spell the headless side did not get: windows that came straight after a headless run
+    were 6% slower than those after a window run (20 rounds). Returns the seconds waited."""
+    t0 = time.monotonic()
+    os.sync()
+    while time.monotonic() - t0 < SETTLE_AT_MOST_S:
+        before = _cpu_times()
+        time.sleep(QUIET_WINDOW_S)
+        after = _cpu_times()
+        if before is None or after is None:
+            break  # no /proc/stat: the pause is all
+        busy, idle = (a - b for a, b in zip(after, before, strict=True))
+        if idle >= QUIET * (busy + idle):
+            break
+    return time.monotonic() - t0
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    """(busy, idle) jiffies of all cores, from /proc/stat (Linux)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields[:8]) - idle, idle
 
 
 def _print_round(name: str, r: int, runs: dict[str, list[dict]], verbose: bool) -> None:
