@@ -193,8 +193,9 @@ def settle() -> float:
     """Before each run: write the dirty pages out (``sync``) and wait until the cores are
     idle, so that no run starts on the last one's leftovers (its checkpoints' writeback, a
     process's teardown). The window waits for its next standby process after a run, a quiet
-    spell the headless side did not get: windows that came straight after a headless run
-    were 6% slower than those after a window run (20 rounds). Returns the seconds waited."""
+    spell the headless side did not get (the seed case's windows straight after a headless
+    run were 5-12% slower than after a window run in two runs of the bench; other cases did
+    not show it). Returns the seconds waited."""
     t0 = time.monotonic()
     os.sync()
     while time.monotonic() - t0 < SETTLE_AT_MOST_S:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ftstudio.gui.opaque_axis import OpaqueGridAxis
 from ftstudio.gui.plot_series import Ema, Series, grown_span, log_range, upper_bound
 
 REFRESH_MS = 200  # 5 Hz: enough for curves, and every refresh is a repaint on the GUI thread
@@ -60,7 +61,8 @@ LOSS_KEYS = ("step_loss", "smooth_loss", "train_loss", "val_loss")
 
 
 def _plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
-    widget = pg.PlotWidget(background="w")
+    axes = {side: OpaqueGridAxis(side) for side in ("left", "bottom")}
+    widget = pg.PlotWidget(background="w", axisItems=axes)  # white: see OpaqueGridAxis
     item = widget.getPlotItem()
     item.setTitle(title, color="#222", size="10pt")
     for side, text in (("bottom", x_label), ("left", y_label)):
@@ -70,6 +72,7 @@ def _plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
         axis.setLabel(text, color="#222")
         axis.enableAutoSIPrefix(False)  # never "accuracy (x0.001)"
         axis.setCacheMode(QGraphicsItem.DeviceCoordinateCache)  # repaint = blit
+        axis.setZValue(-200)  # its opaque grid under the curves (the view box is at -100)
     # a fixed width: a wider tick label would resize the axis, relayout and repaint the plot
     # again (a run's first curves were painted four times over)
     item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
