@@ -6,8 +6,9 @@ is kept cheap (issue 15): points come in batches into numpy buffers and reach th
 ``setData`` on a slow timer (5 Hz at most, slower when the GUI thread's last interval cost
 more than 1% of a core); axis ranges are set by us, in coarse steps, never auto-ranged on
 every update (a new range redraws the axes, pyqtgraph's dearest paint); axes are cached as
-pixmaps; peak downsampling and clip-to-view keep long runs fast; pens are 1 px and opaque;
-the finite check stays on because a loss can become NaN.
+pixmaps and drawn opaque (:mod:`~ftstudio.gui.opaque_axis`); peak downsampling and
+clip-to-view keep long runs fast; pens are 1 px and opaque; the finite check stays on
+because a loss can become NaN.
 """
 
 from __future__ import annotations
